@@ -1,0 +1,7 @@
+"""`python -m nas` runs the CLI."""
+
+import sys
+
+from nas.cli import main
+
+sys.exit(main())

@@ -1,0 +1,23 @@
+"""`nas validate SOURCE`: check a spec and print `valid: NAME (N blocks)`."""
+
+from __future__ import annotations
+
+from nas.sources import resolve_source
+
+
+def run(args) -> int:
+    spec = resolve_source(args.source).spec
+    print(f"valid: {spec.name} ({len(spec.blocks)} blocks)")
+    return 0
+
+
+def register(verbs) -> None:
+    parser = verbs.add_parser(
+        "validate",
+        help="check an architecture spec",
+        description="Check a spec against every rule of the spec language. Prints 'valid: NAME "
+        "(N blocks)' and exits 0, or prints one line on stderr and exits 2.\n\n"
+        "example: nas validate my_spec.json",
+    )
+    parser.add_argument("source", metavar="SOURCE", help="built-in name, spec file (JSON or TF list), RUN:TRIAL")
+    parser.set_defaults(func=run)

@@ -1,0 +1,65 @@
+"""The one SOURCE resolver every CLI verb uses for an architecture.
+
+A SOURCE is a built-in spec name, a spec file (JSON or TF list), `r50-fpn` (the ResNet-FPN
+baseline, for verbs that build models), or `RUN:TRIAL` / `RUN:best` (a run folder's stored
+trial; needs the results store).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from search_space.builtins import BUILTIN_SPECS
+from search_space.errors import UserInputError
+from search_space.sources import load_spec
+from search_space.spec import ArchSpec
+
+R50_FPN = "r50-fpn"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A resolved SOURCE: a spec, or the ResNet-FPN baseline (spec is None)."""
+
+    label: str
+    spec: ArchSpec | None
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.spec is None
+
+
+def known_sources() -> str:
+    """Human list of the names a SOURCE may be."""
+    return ", ".join([*BUILTIN_SPECS, R50_FPN]) + ", a spec file, RUN:TRIAL or RUN:best"
+
+
+def _split_run_source(text: str) -> tuple[str, str] | None:
+    if ":" not in text or os.path.exists(text):
+        return None
+    run, _, trial = text.rpartition(":")
+    return (run, trial) if run and trial else None
+
+
+def resolve_source(text: str, allow_baseline: bool = False) -> Source:
+    """Resolve a SOURCE string.
+
+    Raises:
+        UserInputError: unknown name (listing the known ones), bad file, bad run/trial, or the
+            baseline where the verb needs a spec.
+    """
+    if text == R50_FPN:
+        if not allow_baseline:
+            raise UserInputError(f"'{R50_FPN}' is a baseline model, not a spec; this verb needs a spec")
+        return Source(R50_FPN, None)
+    run_source = _split_run_source(text)
+    if run_source is not None:
+        from nas.run_sources import load_run_spec  # the results store: only when asked for
+
+        spec = load_run_spec(*run_source)
+        return Source(spec.name, spec)
+    if text not in BUILTIN_SPECS and not os.path.exists(text):
+        raise UserInputError(f"unknown SOURCE '{text}'; known: {known_sources()}")
+    spec = load_spec(text)
+    return Source(spec.name, spec)

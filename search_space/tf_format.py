@@ -1,0 +1,82 @@
+"""TF Model Garden form of a spec: the `SPINENET_BLOCK_SPECS` list of
+`(level, 'block_fn', (in0, in1), is_output)` tuples, written and read exactly as there.
+
+Reading uses `ast.literal_eval` on the list only, so nothing in a file is ever executed.
+That form has no stem, min/max level or name: it always means SpineNet's two-L2 stem and
+outputs L3..L7, so a spec with another stem cannot be expressed and is refused.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from search_space.errors import SpecError
+from search_space.scaling import Scaling
+from search_space.spec import SPINENET_STEM, ArchSpec, BlockSpec
+from search_space.validation import check_block_fields
+
+TF_LIST_NAME = "SPINENET_BLOCK_SPECS"
+
+
+def tf_block_tuples(spec: ArchSpec) -> list[tuple]:
+    """The spec's blocks as TF tuples.
+
+    Raises:
+        SpecError: the spec's stem is not SpineNet's, which the TF form cannot express.
+    """
+    if spec.stem != SPINENET_STEM:
+        raise SpecError(
+            f"spec '{spec.name}' has stem {[list(s) for s in spec.stem]}; TF Model Garden's "
+            "SpineNet always builds two L2 bottleneck stem blocks, so export it as JSON instead"
+        )
+    return [(b.level, b.block_fn, tuple(b.inputs), b.is_output) for b in spec.blocks]
+
+
+def to_tf_text(spec: ArchSpec, scaling: Scaling | None = None, model: str | None = None) -> str:
+    """Python source of `SPINENET_BLOCK_SPECS = [...]` (and a SCALING_MAP entry when given)."""
+    lines = [f"# {spec.name}: paste into TF Model Garden's spinenet.py", f"{TF_LIST_NAME} = ["]
+    lines += [f"    {entry!r}," for entry in tf_block_tuples(spec)]
+    lines.append("]")
+    if scaling is not None:
+        lines += ["", "SCALING_MAP = {", f"    {model!r}: {scaling.tf_scaling_entry()!r},", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def _list_node(text: str, where: str) -> ast.AST:
+    try:
+        tree = ast.parse(text, mode="exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise SpecError(f"{where} is neither spec JSON nor a Python tuple list; check its syntax") from None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == TF_LIST_NAME for t in node.targets
+        ):
+            return node.value
+    if len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr):
+        return tree.body[0].value
+    raise SpecError(f"{where} holds no '{TF_LIST_NAME} = [...]' assignment or bare tuple list")
+
+
+def from_tf_text(text: str, name: str = "spec", where: str = "TF spec") -> ArchSpec:
+    """Parse a TF block-spec list (bare, or as `SPINENET_BLOCK_SPECS = [...]`) into a spec."""
+    try:
+        value = ast.literal_eval(_list_node(text, where))
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        raise SpecError(f"{where} contains something other than literals; only tuples of literals are read") from None
+    return from_tf_tuples(value, name, where)
+
+
+def from_tf_tuples(entries, name: str = "spec", where: str = "TF spec") -> ArchSpec:
+    """A spec (SpineNet stem, L3..L7) from TF tuples, checking each entry's shape."""
+    if not isinstance(entries, (list, tuple)):
+        raise SpecError(f"{where} is a {type(entries).__name__}; expected a list of block tuples")
+    blocks = []
+    for k, entry in enumerate(entries):
+        if not isinstance(entry, (list, tuple)) or len(entry) != 4:
+            raise SpecError(
+                f"{where} entry {k} is {entry!r}; each entry is (level, 'block_fn', (in0, in1), is_output)"
+            )
+        level, block_fn, inputs, is_output = entry
+        check_block_fields(level, block_fn, inputs, is_output, where=f"block {k}")
+        blocks.append(BlockSpec(level, block_fn, tuple(inputs), is_output))
+    return ArchSpec(name=name, blocks=tuple(blocks))
