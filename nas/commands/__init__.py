@@ -1,7 +1,6 @@
-"""The CLI verbs. Each module here defines `register(subparsers)`, which adds its parser and
-sets `func(args) -> exit code`. Add a verb by adding its module name to COMMAND_MODULES."""
+"""The CLI verbs. Each module here defines `register(verbs)`, which adds its sub-parser and
+sets `func(args) -> exit code`. Modules are discovered by name, so adding a verb is adding a file."""
 
-COMMAND_MODULES = (
-    "validate",
-    "export",
-)
+import pkgutil
+
+COMMAND_MODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))
