@@ -45,7 +45,7 @@ class ArchSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "blocks", tuple(self.blocks))
-        object.__setattr__(self, "stem", tuple(tuple(s) for s in self.stem))
+        object.__setattr__(self, "stem", tuple(tuple(s) if isinstance(s, (list, tuple)) else s for s in self.stem))
         check_arch(self)
 
     @property

@@ -1,0 +1,92 @@
+"""`nas validate`: one success line, or one error line on stderr with exit code 2 — never a
+traceback — for every kind of bad SOURCE."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from nas.cli import main
+from search_space import BUILTIN_SPECS, spec_to_dict
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN_SPECS))
+def test_builtins_are_valid(capsys, name):
+    code, out, err = run_cli(capsys, "validate", name)
+    assert (code, out, err) == (0, f"valid: {name} (15 blocks)\n", "")
+
+
+def test_tf_file_is_valid(capsys, tmp_path):
+    path = tmp_path / "tf_specs.py"
+    code, out, _ = run_cli(capsys, "export", "spinenet-49", "--format", "tf", "-o", str(path))
+    assert code == 0 and out == ""
+    code, out, _ = run_cli(capsys, "validate", str(path))
+    assert (code, out) == (0, "valid: tf_specs (15 blocks)\n")
+
+
+def _bad_graph(tmp_path):
+    data = spec_to_dict(BUILTIN_SPECS["spinenet-49"])
+    data["blocks"][7]["inputs"] = [6, 9]
+    path = tmp_path / "bad_graph.json"
+    path.write_text(json.dumps(data))
+    return str(path), "block 7 (feature 9, level 7) takes input 9"
+
+
+def _file(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+BAD_SOURCES = {
+    "unknown-name": lambda p: ("spinenet-50", "unknown SOURCE 'spinenet-50'; known: spinenet-49"),
+    "not-json": lambda p: (_file(p, "a.json", "{oops"), "is not valid JSON"),
+    "deeply-nested": lambda p: (_file(p, "deep.json", "{\"blocks\": " + "[" * 50000 + "]" * 50000 + "}"),
+                                "nested too deeply"),
+    "wrong-shape": lambda p: (_file(p, "shape.json", '{"blocks": {"level": 2}}'), "must be a list of blocks"),
+    "invalid-graph": _bad_graph,
+    "missing-path": lambda p: (str(p / "nope" / "spec.json"), "unknown SOURCE"),
+    "directory": lambda p: (str(p), "is a directory"),
+    "binary": lambda p: (_file(p, "bin.json", "") and _write_bytes(p / "bin.json"), "not UTF-8"),
+    "missing-run": lambda p: (str(p / "run") + ":best", "does not exist"),
+    "baseline": lambda p: ("r50-fpn", "baseline model, not a spec"),
+}
+
+
+def _write_bytes(path):
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    return str(path)
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SOURCES))
+def test_bad_source_is_one_line_and_exit_2(capsys, tmp_path, case):
+    source, fragment = BAD_SOURCES[case](tmp_path)
+    code, out, err = run_cli(capsys, "validate", source)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("nas validate: error: ")
+    assert fragment in err
+
+
+def test_real_process_has_no_traceback(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.getcwd())
+    bad = _file(tmp_path, "x.json", '{"blocks": 5}')
+    proc = subprocess.run([sys.executable, "-m", "nas", "validate", bad], capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "nas validate: error: spec field 'blocks' is int; it must be a list of blocks"
+    assert "Traceback" not in proc.stderr
+
+
+def test_usage_errors_are_one_line(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["validate"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "required: SOURCE" in err
