@@ -1,0 +1,241 @@
+"""The search configuration: Hydra composition of the packaged tree `nas/conf/`, translated once
+into typed frozen dataclasses. Nothing outside this module sees a `DictConfig`.
+
+`compose_config(overrides)` gives the resolved plain dict (what the results store keeps);
+`SearchConfig.from_dict(plain)` turns such a dict (fresh or read back from a store on resume)
+into typed settings; `load_search_config(overrides)` does both, and for `resume=<run dir>` reads
+the stored config instead of composing a new one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from search_space.errors import UserInputError
+
+CONF_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conf")
+GROUPS = ("controller", "proxy", "data", "space", "cluster", "scheduler")
+REPLAY_TIER = "replay"
+
+
+class ConfigError(UserInputError):
+    """A search configuration that cannot be composed or used."""
+
+
+def group_options(group: str) -> list[str]:
+    """The option names of a config group (its yaml files), sorted."""
+    folder = os.path.join(CONF_DIR, group)
+    return sorted(f[: -len(".yaml")] for f in os.listdir(folder) if f.endswith(".yaml"))
+
+
+def _register_resolvers() -> None:
+    from omegaconf import OmegaConf
+
+    if not OmegaConf.has_resolver("now"):  # Hydra registers it only inside @hydra.main apps
+        OmegaConf.register_new_resolver("now", lambda fmt: datetime.datetime.now().strftime(fmt), use_cache=True)
+
+
+def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> dict:
+    """Compose `nas/conf/config.yaml` with Hydra overrides into a resolved plain dict.
+
+    Raises:
+        ConfigError: unknown group option, unknown key or a malformed override (one line).
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    _register_resolvers()
+    try:
+        with initialize_config_dir(config_dir=CONF_DIR, version_base=None, job_name="nas"):
+            cfg = compose(config_name="config", overrides=list(overrides))
+        return OmegaConf.to_container(cfg, resolve=True)
+    except (HydraException, OmegaConfBaseException) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigError(
+            f"bad config override: {first} (groups: {', '.join(GROUPS)}; see 'nas search --help')"
+        ) from None
+
+
+@dataclass(frozen=True)
+class ControllerSettings:
+    name: str  # registered controller name (controller.build_controller)
+    options: dict = field(default_factory=dict)  # keyword options for build_controller
+
+
+@dataclass(frozen=True)
+class SpaceSettings:
+    seed: str  # seed network name for SearchSpace.from_seed
+    overrides: dict = field(default_factory=dict)  # SpaceOptions overrides
+
+    def build(self):
+        """The SearchSpace these settings describe."""
+        from search_space.space import SearchSpace
+
+        return SearchSpace.from_seed(self.seed, **self.overrides)
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    kind: str  # local | ray
+    address: str | None  # Ray address to connect to (cluster=ray)
+    num_cpus: int | None  # CPUs for a local Ray (None = detect)
+    num_gpus: int | None  # GPUs for a local Ray (None = detect)
+    cpus_per_trial: float  # CPUs per trial; torch threads follow it
+    gpus_per_trial: float  # GPUs per trial, fractions allowed
+    storage: str | None  # Ray Tune storage path/URI (None = <run dir>/ray)
+    max_failures: int  # Ray retries for dead workers/nodes
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    name: str  # fifo | asha
+    grace_period: int  # ASHA: epochs before a trial may be stopped
+    reduction_factor: int  # ASHA: keep 1/reduction_factor per rung
+
+
+@dataclass(frozen=True)
+class RewardSettings:
+    failed_penalty: float  # reward of a failed trial
+    target_flops: float | None  # MnasNet FLOPs target (None = plain AP)
+    flops_weight: float  # exponent of the FLOPs term
+
+
+@dataclass(frozen=True)
+class ReplaySettings:
+    source: str | None  # run folder whose rewards answer proposals (proxy=replay)
+    fallback: str  # what answers an unrecorded proposal: 'nearest'
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Everything one search needs, typed. `plain` is the resolved dict the store keeps."""
+
+    trials: int  # completed trials wanted
+    concurrency: int  # trials at once
+    seed: int  # controller seed
+    checkpoint_every: int  # controller checkpoint period in rewards
+    run_name: str  # the run's name
+    run_dir: str  # absolute run folder
+    controller: ControllerSettings
+    space: SpaceSettings
+    cluster: ClusterSettings
+    scheduler: SchedulerSettings
+    reward: RewardSettings
+    replay: ReplaySettings
+    proxy: Any  # proxy_trainer.config.ProxyConfig, or None in replay mode
+    data: Any  # proxy_trainer.config.DataConfig, or None in replay mode
+    plain: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def is_replay(self) -> bool:
+        return self.proxy is None
+
+    @property
+    def db_path(self) -> str:
+        return os.path.join(self.run_dir, "search.db")
+
+    @classmethod
+    def from_dict(cls, plain: dict) -> SearchConfig:
+        """Typed settings from a resolved plain config dict.
+
+        Raises:
+            ConfigError: a missing/invalid value (named), or replay without replay.from.
+        """
+        try:
+            return cls._from_dict(plain)
+        except (KeyError, TypeError, ValueError) as err:
+            if isinstance(err, UserInputError):
+                raise
+            raise ConfigError(f"bad search config: {type(err).__name__}: {err}") from None
+
+    @classmethod
+    def _from_dict(cls, plain: dict) -> SearchConfig:
+        proxy, data = _proxy_and_data(plain)
+        replay = ReplaySettings(source=plain["replay"]["from"], fallback=plain["replay"]["fallback"])
+        if proxy is None and not replay.source:
+            raise ConfigError("proxy=replay needs replay.from=<run dir> (a finished run whose rewards to replay)")
+        cfg = cls(
+            trials=int(plain["trials"]),
+            concurrency=int(plain["concurrency"]),
+            seed=int(plain["seed"]),
+            checkpoint_every=int(plain["checkpoint_every"]),
+            run_name=str(plain["run"]["name"]),
+            run_dir=os.path.abspath(plain["run"]["dir"]),
+            controller=ControllerSettings(**plain["controller"]),
+            space=SpaceSettings(**plain["space"]),
+            cluster=ClusterSettings(**plain["cluster"]),
+            scheduler=SchedulerSettings(**plain["scheduler"]),
+            reward=RewardSettings(**plain["reward"]),
+            replay=replay,
+            proxy=proxy,
+            data=data,
+            plain=plain,
+        )
+        _check(cfg)
+        return cfg
+
+
+def _proxy_and_data(plain: dict):
+    if plain["proxy"].get("name") == REPLAY_TIER:
+        return None, None
+    from proxy_trainer.config import DataConfig, ProxyConfig
+
+    return ProxyConfig.from_dict(plain["proxy"]), DataConfig.from_dict(plain["data"])
+
+
+def _check(cfg: SearchConfig) -> None:
+    if cfg.trials < 1 or cfg.concurrency < 1 or cfg.checkpoint_every < 1:
+        raise ConfigError("trials, concurrency and checkpoint_every must be at least 1")
+    if cfg.scheduler.name not in ("fifo", "asha"):
+        raise ConfigError(f"unknown scheduler '{cfg.scheduler.name}'; known: fifo, asha")
+    if cfg.cluster.kind not in ("local", "ray"):
+        raise ConfigError(f"unknown cluster kind '{cfg.cluster.kind}'; known: local, ray")
+    if cfg.replay.fallback != "nearest":
+        raise ConfigError(f"unknown replay.fallback '{cfg.replay.fallback}'; known: nearest")
+
+
+def resume_overrides(overrides: list[str]) -> tuple[str | None, list[str]]:
+    """Split `resume=<dir>` out of the overrides: (run dir or None, the other overrides)."""
+    rest = [o for o in overrides if not o.startswith("resume=")]
+    found = [o.split("=", 1)[1] for o in overrides if o.startswith("resume=")]
+    return (found[-1] if found and found[-1] not in ("", "null") else None), rest
+
+
+def stored_config(run_dir: str) -> dict:
+    """The resolved config stored in `run_dir`'s results store, with run.dir pointing at run_dir.
+
+    Raises:
+        ConfigError: the folder has no store or the store has no config.
+    """
+    from nas.store import ResultsStore
+
+    db = os.path.join(run_dir, "search.db")
+    if not os.path.exists(db):
+        raise ConfigError(f"cannot resume {run_dir}: no search.db there; give the folder of an earlier search")
+    with ResultsStore.open_readonly(db) as store:
+        plain = store.config()
+    if not plain:
+        raise ConfigError(f"cannot resume {run_dir}: its store has no config")
+    plain["run"]["dir"] = os.path.abspath(run_dir)
+    return plain
+
+
+def load_search_config(overrides: list[str]) -> tuple[SearchConfig, bool]:
+    """Typed config from CLI overrides; returns (config, resuming).
+
+    With `resume=<dir>` the config stored in that run is used unchanged.
+
+    Raises:
+        ConfigError: bad overrides, or other overrides given together with resume.
+    """
+    run_dir, rest = resume_overrides(overrides)
+    if run_dir is None:
+        return SearchConfig.from_dict(compose_config(rest)), False
+    if rest:
+        raise ConfigError(f"{' '.join(rest)}: a resumed run keeps its stored config; give only resume=<run dir>")
+    return SearchConfig.from_dict(stored_config(run_dir)), True

@@ -1,0 +1,112 @@
+"""Live progress of a search and its closing summary, read from the results store.
+
+`SearchProgress` is a Ray Tune callback that prints one line whenever a trial finishes (and at
+most every `every_s` seconds otherwise): trials done/total, running, failed, best AP with its
+trial, ETA. `leaderboard_text(rows)` and `closing_text(...)` format the end-of-run report.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from ray.tune import Callback
+
+from nas.store import ResultsStore
+
+
+def progress_line(summary: dict, total: int, running: int, elapsed_s: float, done_here: int) -> str:
+    """One status line: done/total, running, failed, best AP (trial), ETA.
+
+    Args:
+        summary: `ResultsStore.summary()`; total: requested trials; running: trials Ray runs now;
+        elapsed_s: seconds since this driver started; done_here: trials finished since then.
+    """
+    done = summary["trials"]
+    best = "-" if summary["best_trial"] is None else f"{_fmt(summary['best_ap'])} ({summary['best_trial']})"
+    eta = "-"
+    if done_here and done < total:
+        eta = _clock(elapsed_s / done_here * (total - done))
+    return f"[{done}/{total}] running {running} | failed {summary['failed']} | best AP {best} | ETA {eta}"
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+class SearchProgress(Callback):
+    """Prints a progress line after each finished trial, and every `every_s` seconds."""
+
+    def __init__(self, db_path: str, total: int, every_s: float = 30.0):
+        self.db_path = db_path
+        self.total = total
+        self.every_s = every_s
+        self._start = None
+        self._done_at_start = None
+        self._last = 0.0
+
+    def __getstate__(self):
+        return {**self.__dict__, "_start": None, "_done_at_start": None}
+
+    def _print(self, trials: list) -> None:
+        with ResultsStore.open_readonly(self.db_path) as store:
+            summary = store.summary()
+        if self._start is None:
+            self._start, self._done_at_start = time.monotonic(), summary["trials"]
+        running = sum(1 for t in trials if t.status == "RUNNING")
+        elapsed = time.monotonic() - self._start
+        line = progress_line(summary, self.total, running, elapsed, summary["trials"] - self._done_at_start)
+        print(line, file=sys.stdout, flush=True)
+        self._last = time.monotonic()
+
+    def setup(self, **info) -> None:
+        self._start = None
+
+    def on_step_end(self, iteration: int, trials: list, **info) -> None:
+        if self._start is None or time.monotonic() - self._last >= self.every_s:
+            self._print(trials)
+
+    def on_trial_complete(self, iteration: int, trials: list, trial, **info) -> None:
+        self._print(trials)
+
+    def on_trial_error(self, iteration: int, trials: list, trial, **info) -> None:
+        self._print(trials)
+
+
+def leaderboard_text(rows: list[dict]) -> str:
+    """A fixed-width table of trial rows: rank, trial, reward, AP, AP50, GFLOPs (multiply-adds), params, status."""
+    lines = [f"{'#':>3} {'trial':<14} {'reward':>8} {'AP':>8} {'AP50':>8} {'GMACs':>8} {'params':>10} {'s':>7}  status"]
+    for rank, row in enumerate(rows, 1):
+        gmacs = "-" if row.get("flops") is None else f"{row['flops'] / 1e9:.3f}"
+        params = "-" if row.get("params") is None else f"{row['params']:,}"
+        seconds = "-" if row.get("train_seconds") is None else f"{row['train_seconds']:.0f}"
+        lines.append(
+            f"{rank:>3} {row['trial_id']:<14} {_fmt(row['reward']):>8} {_fmt(row.get('ap')):>8} "
+            f"{_fmt(row.get('ap50')):>8} {gmacs:>8} {params:>10} {seconds:>7}  {row['status']}"
+        )
+    return "\n".join(lines)
+
+
+def closing_text(run_dir: str, summary: dict, rows: list[dict], best_files: dict[str, str]) -> str:
+    """The end-of-run report: counts, leaderboard, where the run, best spec and exports are."""
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary["statuses"].items())) or "none"
+    parts = [
+        f"search finished: {summary['trials']} trials ({statuses})",
+        leaderboard_text(rows),
+        f"run folder:  {run_dir}  (search.db; inspect with: nas show {run_dir})",
+    ]
+    if summary.get("replay"):
+        replay = summary["replay"]
+        parts.insert(
+            1, f"replay: {replay['hits']} hits, {replay['fallbacks']} fallbacks, hit rate {replay['hit_rate']:.0%}"
+        )
+    for label, path in best_files.items():
+        parts.append(f"{label + ':':<12} {path}")
+    if best_files:
+        parts.append(f"export at any scale: nas export {run_dir}:best --format tf --model 49")
+    return "\n".join(parts)

@@ -1,0 +1,319 @@
+"""The results store of one search run: SQLite at `<run dir>/search.db` (WAL, UNIQUE trial ids).
+
+Tables:
+- `trials`: one row per finished trial, in the order its reward went to the controller (`seq`).
+  Columns: trial_id (UNIQUE), proposal_index, decisions (JSON list), spec (JSON), status
+  (`ok` | `stopped` (ASHA stopped it early; reward = last reported AP) | `nan_loss` | `oom` |
+  `error`), reward, ap, ap50, ap75, aps, apm, apl (NULL where COCOeval has no value), flops
+  (multiply-adds), params, train_seconds, images_per_second, epochs_done, error, replay (NULL for
+  a trained trial, `hit` / `fallback` in replay mode), started_at, finished_at (ISO UTC).
+- `proposals`: every suggestion handed to Ray (trial_id UNIQUE, proposal index, decisions, spec,
+  controller meta), so a resumed driver knows what was in flight.
+- `meta`: key -> JSON value: `config` (the resolved config), `provenance` (git commit, package
+  versions, hardware), `replay` (hit/fallback counts in replay mode).
+- `checkpoints`: controller `state_dict()` snapshots with the number of trials fed back so far.
+- `retrains`: re-runs of a stored architecture with other seeds (`nas retrain`).
+
+Read API for the inspection verbs (safe while a search writes: readers use WAL snapshots):
+`ResultsStore.open_readonly(path)` (context manager); `.trials()` all rows in feedback order
+(dicts with the columns above, decisions/spec decoded); `.trial(trial_id)` one row;
+`.trial_spec(trial_id | "best") -> ArchSpec`; `.leaderboard(limit=10)` rows by reward, best
+first; `.summary()` counts, best trial, config and provenance; `.config()`; `.provenance()`;
+`.latest_checkpoint()`; `.retrains(trial_id=None)`; `.pending_proposals()`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from search_space.errors import UserInputError
+from search_space.serialize import spec_from_dict
+from search_space.spec import ArchSpec
+
+METRIC_KEYS = ("ap", "ap50", "ap75", "aps", "apm", "apl")
+TRIAL_COLUMNS = (
+    "trial_id",
+    "proposal_index",
+    "decisions",
+    "spec",
+    "status",
+    "reward",
+    *METRIC_KEYS,
+    "flops",
+    "params",
+    "train_seconds",
+    "images_per_second",
+    "epochs_done",
+    "error",
+    "replay",
+    "started_at",
+    "finished_at",
+)
+JSON_COLUMNS = ("decisions", "spec")
+FAILED_STATUSES = ("nan_loss", "oom", "error")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS trials (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, trial_id TEXT NOT NULL UNIQUE, proposal_index INTEGER,
+    decisions TEXT, spec TEXT, status TEXT NOT NULL, reward REAL, ap REAL, ap50 REAL, ap75 REAL,
+    aps REAL, apm REAL, apl REAL, flops INTEGER, params INTEGER, train_seconds REAL,
+    images_per_second REAL, epochs_done INTEGER, error TEXT, replay TEXT, started_at TEXT,
+    finished_at TEXT);
+CREATE TABLE IF NOT EXISTS proposals (
+    trial_id TEXT PRIMARY KEY, proposal_index INTEGER NOT NULL, decisions TEXT NOT NULL,
+    spec TEXT NOT NULL, meta TEXT, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, trials_fed INTEGER NOT NULL, state TEXT NOT NULL,
+    created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS retrains (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, trial_id TEXT NOT NULL, seed INTEGER NOT NULL,
+    proxy TEXT, status TEXT, ap REAL, result TEXT NOT NULL, created_at TEXT NOT NULL);
+"""
+
+
+class StoreError(UserInputError):
+    """A run folder or store that cannot be used as asked (missing, unknown trial, not a store)."""
+
+
+def utc_now() -> str:
+    """The current UTC time as an ISO-8601 string (seconds)."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _decode_row(row: sqlite3.Row) -> dict:
+    data = dict(row)
+    for key in JSON_COLUMNS:
+        if data.get(key) is not None:
+            data[key] = json.loads(data[key])
+    return data
+
+
+def _decode_proposal(row: sqlite3.Row) -> dict:
+    data = dict(row)
+    data.update(decisions=json.loads(row["decisions"]), spec=json.loads(row["spec"]))
+    data["meta"] = json.loads(row["meta"]) if row["meta"] else {}
+    return data
+
+
+class ResultsStore:
+    """One run's SQLite store. Writers use `ResultsStore(path)`; readers `open_readonly(path)`."""
+
+    def __init__(self, path: str, readonly: bool = False):
+        self.path = os.path.abspath(path)
+        self.readonly = readonly
+        self._lock = threading.Lock()
+        self._conn = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.readonly:
+            if not os.path.exists(self.path):
+                raise StoreError(f"{self.path} does not exist; give the folder of a search run")
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+        else:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")  # a committed row survives a SIGKILL of the driver
+            conn.executescript(SCHEMA)
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    @classmethod
+    @contextmanager
+    def open_readonly(cls, path: str) -> Iterator[ResultsStore]:
+        """A read-only view of the store at `path` (safe while a search writes to it).
+
+        Raises:
+            StoreError: no file at `path`, or it is not a results store.
+        """
+        store = cls(path, readonly=True)
+        try:
+            store._check_schema()
+            yield store
+        finally:
+            store.close()
+
+    def _check_schema(self) -> None:
+        try:
+            self._conn.execute("SELECT seq FROM trials LIMIT 1").fetchall()
+        except sqlite3.DatabaseError:
+            raise StoreError(f"{self.path} is not a spinenet-nas results store") from None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+    # ---- writing --------------------------------------------------------------------------
+    def _write(self, sql: str, params: tuple) -> int:
+        with self._lock, self._conn:
+            return self._conn.execute(sql, params).rowcount
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON-able value under `key` (replacing any earlier one)."""
+        self._write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, _dumps(value)))
+
+    def add_proposal(self, trial_id: str, proposal_index: int, decisions, spec: dict, meta: dict) -> None:
+        """Record a suggestion handed to Ray (ignored if the trial id is already recorded)."""
+        sql = "INSERT OR IGNORE INTO proposals VALUES (?, ?, ?, ?, ?, ?)"
+        self._write(sql, (trial_id, proposal_index, _dumps(list(decisions)), _dumps(spec), _dumps(meta), utc_now()))
+
+    def commit_trial(self, row: dict) -> bool:
+        """Insert one finished trial; returns False (and changes nothing) if its id is already stored.
+
+        Raises:
+            KeyError: `row` lacks trial_id or status.
+        """
+        values = [row.get(k) for k in TRIAL_COLUMNS]
+        for key in JSON_COLUMNS:
+            i = TRIAL_COLUMNS.index(key)
+            values[i] = None if values[i] is None else _dumps(values[i])
+        values[TRIAL_COLUMNS.index("finished_at")] = row.get("finished_at") or utc_now()
+        if row["trial_id"] is None or row["status"] is None:
+            raise KeyError("a trial row needs trial_id and status")
+        sql = f"INSERT OR IGNORE INTO trials ({', '.join(TRIAL_COLUMNS)}) VALUES ({', '.join('?' * len(values))})"
+        return self._write(sql, tuple(values)) == 1
+
+    def save_checkpoint(self, state: dict, trials_fed: int) -> None:
+        """Store a controller `state_dict()` taken after `trials_fed` rewards were fed back."""
+        self._write(
+            "INSERT INTO checkpoints (trials_fed, state, created_at) VALUES (?, ?, ?)",
+            (trials_fed, _dumps(state), utc_now()),
+        )
+
+    def add_retrain(self, trial_id: str, seed: int, proxy: str, result: dict) -> None:
+        """Record one re-training of a stored trial's architecture with `seed`."""
+        self._write(
+            "INSERT INTO retrains (trial_id, seed, proxy, status, ap, result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (trial_id, seed, proxy, result.get("status"), result.get("ap"), _dumps(result), utc_now()),
+        )
+
+    # ---- reading --------------------------------------------------------------------------
+    def _query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        """The JSON value stored under `key`, or `default`."""
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return json.loads(rows[0]["value"]) if rows else default
+
+    def config(self) -> dict:
+        """The resolved config the run was started with ({} if none was stored)."""
+        return self.meta("config", {})
+
+    def provenance(self) -> dict:
+        """Git commit, package versions and hardware of the run ({} if none was stored)."""
+        return self.meta("provenance", {})
+
+    def trials(self) -> list[dict]:
+        """Every stored trial row, in the order rewards were fed to the controller."""
+        return [_decode_row(r) for r in self._query("SELECT * FROM trials ORDER BY seq")]
+
+    def count_trials(self) -> int:
+        """How many trials are stored."""
+        return self._query("SELECT COUNT(*) AS n FROM trials")[0]["n"]
+
+    def trial(self, trial_id: str) -> dict:
+        """One trial row.
+
+        Raises:
+            StoreError: no trial with that id (the message lists a few known ids).
+        """
+        rows = self._query("SELECT * FROM trials WHERE trial_id = ?", (trial_id,))
+        if not rows:
+            known = [r["trial_id"] for r in self._query("SELECT trial_id FROM trials ORDER BY seq LIMIT 5")]
+            hint = f"known: {', '.join(known)}, ..." if known else "the run has no finished trials yet"
+            raise StoreError(f"no trial '{trial_id}' in {self.path}; {hint} (or 'best')")
+        return _decode_row(rows[0])
+
+    def best_trial(self) -> dict:
+        """The row with the highest reward (earliest on ties).
+
+        Raises:
+            StoreError: the run has no trial with a reward.
+        """
+        rows = self._query("SELECT * FROM trials WHERE reward IS NOT NULL ORDER BY reward DESC, seq LIMIT 1")
+        if not rows:
+            raise StoreError(f"{self.path} has no finished trial with a reward yet")
+        return _decode_row(rows[0])
+
+    def trial_spec(self, trial_id: str) -> ArchSpec:
+        """The architecture of a stored trial, or of the best one for 'best'.
+
+        Raises:
+            StoreError: unknown trial id, or no trials for 'best'.
+        """
+        row = self.best_trial() if trial_id == "best" else self.trial(trial_id)
+        return spec_from_dict(row["spec"], default_name=f"trial-{row['trial_id']}")
+
+    def leaderboard(self, limit: int | None = 10) -> list[dict]:
+        """Trial rows by reward, best first (failed trials last); `limit=None` for all."""
+        sql = "SELECT * FROM trials ORDER BY reward IS NULL, reward DESC, seq"
+        rows = [_decode_row(r) for r in self._query(sql)]
+        return rows if limit is None else rows[:limit]
+
+    def summary(self) -> dict:
+        """Counts (trials, ok, stopped, failed by status), best trial id/reward/ap, config, provenance."""
+        counts = {r["status"]: r["n"] for r in self._query("SELECT status, COUNT(*) AS n FROM trials GROUP BY status")}
+        total = sum(counts.values())
+        best = self.best_trial() if total and any(r is not None for r in self._rewards()) else None
+        return {
+            "trials": total,
+            "requested": self.config().get("trials"),
+            "statuses": counts,
+            "failed": sum(counts.get(s, 0) for s in FAILED_STATUSES),
+            "best_trial": best and best["trial_id"],
+            "best_reward": best and best["reward"],
+            "best_ap": best and best["ap"],
+            "replay": self.meta("replay"),
+            "config": self.config(),
+            "provenance": self.provenance(),
+        }
+
+    def _rewards(self) -> list:
+        return [r["reward"] for r in self._query("SELECT reward FROM trials")]
+
+    def latest_checkpoint(self) -> dict | None:
+        """The newest controller checkpoint as {'trials_fed', 'state', 'created_at'}, or None."""
+        rows = self._query("SELECT * FROM checkpoints ORDER BY seq DESC LIMIT 1")
+        if not rows:
+            return None
+        return {
+            "trials_fed": rows[0]["trials_fed"],
+            "state": json.loads(rows[0]["state"]),
+            "created_at": rows[0]["created_at"],
+        }
+
+    def pending_proposals(self) -> list[dict]:
+        """Proposals handed to Ray whose trial has no stored row yet, oldest first."""
+        sql = "SELECT * FROM proposals WHERE trial_id NOT IN (SELECT trial_id FROM trials) ORDER BY proposal_index"
+        return [_decode_proposal(r) for r in self._query(sql)]
+
+    def proposal(self, trial_id: str) -> dict | None:
+        """The recorded proposal of `trial_id`, or None."""
+        rows = self._query("SELECT * FROM proposals WHERE trial_id = ?", (trial_id,))
+        return _decode_proposal(rows[0]) if rows else None
+
+    def max_proposal_index(self) -> int:
+        """The highest proposal index handed out so far (-1 if none)."""
+        row = self._query("SELECT MAX(proposal_index) AS m FROM proposals")[0]
+        return -1 if row["m"] is None else row["m"]
+
+    def retrains(self, trial_id: str | None = None) -> list[dict]:
+        """Re-training rows (all, or of one trial), oldest first; `result` decoded."""
+        sql, params = "SELECT * FROM retrains ORDER BY seq", ()
+        if trial_id is not None:
+            sql, params = "SELECT * FROM retrains WHERE trial_id = ? ORDER BY seq", (trial_id,)
+        return [{**dict(r), "result": json.loads(r["result"])} for r in self._query(sql, params)]

@@ -1,0 +1,133 @@
+"""The Ray Tune trainable: one proxy training of one proposed spec, failures reported as data.
+
+`train_proxy(config)` runs in a Ray worker: it rebuilds the spec and the proxy/data configs
+from the trial config, matches torch threads to the trial's CPUs, calls
+`proxy_trainer.train.train_and_evaluate` with `tune.report` for the per-epoch reports, and ends
+with one report carrying `final=True`, the status (`ok`, `nan_loss`, `oom`, `error`), the error
+text, AP metrics, FLOPs, params and seconds. It never raises for a failed training: a NaN loss,
+an out-of-memory error or any exception becomes a failed result with its reason.
+
+Test hooks, switched on by environment variables (inherited by local Ray workers):
+- `SPINENET_NAS_TEST_FAULTS="1:raise,2:nan,3:oom"`: the trial of that proposal index raises
+  RuntimeError, trains with an exploding learning rate (a real NaN loss), or raises
+  `torch.OutOfMemoryError`.
+- `SPINENET_NAS_TEST_WAIT_DIR=DIR`: each trial writes `DIR/started-<index>` (its node id
+  inside) and waits until `DIR/release` exists (deadline: `SPINENET_NAS_TEST_WAIT_S`, 300 s).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+
+from nas.store import METRIC_KEYS, utc_now
+from search_space.serialize import spec_from_dict
+
+FAULTS_ENV = "SPINENET_NAS_TEST_FAULTS"
+WAIT_DIR_ENV = "SPINENET_NAS_TEST_WAIT_DIR"
+WAIT_S_ENV = "SPINENET_NAS_TEST_WAIT_S"
+FAULT_KINDS = ("raise", "nan", "oom")
+RESULT_KEYS = ("status", "error", *METRIC_KEYS, "params", "flops", "train_seconds", "images_per_second", "epochs_done")
+
+
+def injected_fault(proposal_index: int) -> str | None:
+    """The fault the test hook asks for at this proposal index, or None."""
+    for item in filter(None, os.environ.get(FAULTS_ENV, "").split(",")):
+        index, _, kind = item.partition(":")
+        if int(index) == proposal_index and kind in FAULT_KINDS:
+            return kind
+    return None
+
+
+def _out_of_memory_error() -> type:
+    import torch
+
+    return getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError  # torch < 2.5 lacks the alias
+
+
+def _hooked_report(report: Callable[[dict], None], fault: str | None) -> Callable[[dict], None]:
+    """`report` that raises the injected exception after the first epoch (mid-training)."""
+
+    def hooked(metrics: dict) -> None:
+        report(metrics)
+        if fault == "raise":
+            raise RuntimeError(f"injected failure ({FAULTS_ENV})")
+        if fault == "oom":
+            raise _out_of_memory_error()(f"injected out of memory ({FAULTS_ENV})")
+
+    return hooked
+
+
+def wait_for_release(proposal_index: int, node_id: str) -> None:
+    """Test hook: write a started marker and wait for DIR/release, with a deadline.
+
+    Raises:
+        TimeoutError: the release marker did not appear in time.
+    """
+    folder = os.environ.get(WAIT_DIR_ENV)
+    if not folder:
+        return
+    with open(os.path.join(folder, f"started-{proposal_index}"), "w", encoding="utf-8") as handle:
+        handle.write(node_id)
+    deadline = time.monotonic() + float(os.environ.get(WAIT_S_ENV, "300"))
+    while not os.path.exists(os.path.join(folder, "release")):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{folder}/release did not appear")
+        time.sleep(0.05)  # polling a marker file the test creates
+
+
+def failed_result(err: BaseException) -> dict:
+    """The result of a trial that raised: status `oom` or `error`, with the reason."""
+    status = "oom" if isinstance(err, _out_of_memory_error()) or "out of memory" in str(err).lower() else "error"
+    result = dict.fromkeys(RESULT_KEYS)
+    result.update(status=status, error=f"{type(err).__name__}: {err}"[:2000])
+    return result
+
+
+def run_trial(config: dict, report: Callable[[dict], None]) -> dict:
+    """Train and evaluate the trial's spec; any exception becomes a failed result.
+
+    Args:
+        config: trial config with `spec` (JSON dict), `proposal_index`, `proxy`, `data` (plain dicts).
+        report: called with each epoch's metrics.
+    Returns:
+        the `train_and_evaluate` result dict (status ok / nan_loss), or a failed one (oom / error).
+    """
+    from proxy_trainer.train import train_and_evaluate
+
+    from proxy_trainer.config import DataConfig, ProxyConfig
+
+    fault = injected_fault(int(config.get("proposal_index", -1)))
+    try:
+        spec = spec_from_dict(config["spec"])
+        proxy = ProxyConfig.from_dict(config["proxy"])
+        if fault == "nan":  # a real divergence: an absurd learning rate without clipping
+            proxy = dataclasses.replace(proxy, lr=1e30, grad_clip=0.0)
+        data = DataConfig.from_dict(config["data"])
+        return train_and_evaluate(spec, proxy, data, report=_hooked_report(report, fault))
+    except Exception as err:  # noqa: BLE001 - failures are data: reported, never retried
+        return failed_result(err)
+
+
+def _trial_cpus(config: dict) -> int:
+    return max(1, int(float(config.get("cpus_per_trial", 1))))
+
+
+def train_proxy(config: dict) -> None:
+    """Ray Tune function trainable (see module docstring)."""
+    import ray
+    import torch
+    from ray import tune
+
+    started = utc_now()
+    threads = _trial_cpus(config)
+    torch.set_num_threads(threads)
+    wait_for_release(int(config.get("proposal_index", -1)), ray.get_runtime_context().get_node_id())
+    proxy = dict(config["proxy"], num_threads=threads)
+    result = run_trial(
+        {**config, "proxy": proxy}, report=lambda m: tune.report({**m, "final": False, "started_at": started})
+    )
+    final = {key: result.get(key) for key in RESULT_KEYS}
+    tune.report({**final, "final": True, "started_at": started, "proposal_index": config.get("proposal_index")})
