@@ -1,0 +1,173 @@
+"""Typed configs of one proxy run: `ProxyConfig` (model, input, schedule, optimiser, seed) and
+`DataConfig` (which data set, its held-out split, the synthetic generator's parameters).
+
+Both are frozen dataclasses translated once from plain dicts (`from_dict`: Hydra group files
+`nas/conf/proxy/*.yaml`, `nas/conf/data/*.yaml`, stored runs) and back (`to_dict`: JSON-able).
+Unknown keys and impossible values raise `ConfigError` naming them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+
+from search_space.errors import UserInputError
+
+from proxy_trainer.modeling.model_config import ModelConfig
+
+SCHEDULES = ("cosine", "step")
+DATA_KINDS = ("synthetic", "coco")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class ConfigError(UserInputError):
+    """A proxy or data config key or value is not usable."""
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """One proxy task: the detector to build and how to train it."""
+
+    tier: str = "custom"  # name of the tier file it came from (smoke, cpu, coco512), for records
+    model: ModelConfig = field(default_factory=ModelConfig)  # backbone width/alpha, head, anchors
+    image_size: int = 128  # square input side; images are letterboxed to it
+    epochs: int = 5  # passes over the training split (the paper's proxy: 5)
+    batch_size: int = 16  # images per SGD step
+    lr: float = 0.08  # peak learning rate after warm-up
+    momentum: float = 0.9  # SGD momentum (paper: 0.9)
+    weight_decay: float = 4e-5  # L2 on all weights (paper: 4e-5)
+    warmup: float = 0.1  # fraction of all steps with a linear LR ramp from warmup_factor * lr
+    warmup_factor: float = 0.1  # LR multiplier at step 0
+    schedule: str = "cosine"  # 'cosine' (to 0 at the end) or 'step' (x step_gamma at each milestone)
+    step_milestones: tuple[float, ...] = (0.8,)  # step schedule: fractions of all steps
+    step_gamma: float = 0.1  # step schedule: LR factor per milestone
+    grad_clip: float = 10.0  # max global gradient norm; 0 turns clipping off
+    hflip: bool = True  # random horizontal flips while training
+    seed: int = 0  # seeds weights, shuffling and flips
+    num_threads: int = 0  # torch CPU threads; 0 leaves torch's default
+    device: str = "auto"  # 'auto' (CUDA when present), 'cpu' or 'cuda'
+
+    def __post_init__(self) -> None:
+        _check_positive(self, ("image_size", "epochs", "batch_size", "lr"), "proxy")
+        _check_range(self, "warmup", 0.0, 1.0, "proxy")
+        _check_choice(self, "schedule", SCHEDULES, "proxy")
+        _check_choice(self, "device", DEVICES, "proxy")
+        if self.grad_clip < 0 or self.weight_decay < 0 or self.num_threads < 0:
+            raise ConfigError("proxy.grad_clip, proxy.weight_decay and proxy.num_threads must be >= 0")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ProxyConfig":
+        """A config from a plain dict (missing keys keep defaults; `model` is a nested dict).
+
+        Raises:
+            ConfigError: unknown keys (named) or bad values. ModelConfigError: bad model keys.
+        """
+        data = dict(_mapping(data, "proxy"))
+        if "model" in data:
+            data["model"] = ModelConfig.from_dict(dict(_mapping(data["model"], "proxy.model")))
+        return _build(cls, data, "proxy")
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able dict (the model nested as a dict)."""
+        return {**_plain(self), "model": self.model.to_dict()}
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which data set trains the proxy and which images give the reward."""
+
+    kind: str = "synthetic"  # 'synthetic' (bundled generator, cached) or 'coco' (files below)
+    images: str | None = None  # coco: training images folder
+    annotations: str | None = None  # coco: training annotation JSON
+    val_images: str | None = None  # optional separate reward images (else carved from training)
+    val_annotations: str | None = None  # their annotation JSON (give both or neither)
+    heldout_images: int = 64  # size of the reward split carved from training (paper: 7392)
+    split_seed: int = 0  # seed of that split
+    synth_images: int = 300  # synthetic: number of images generated
+    synth_size: int = 128  # synthetic: image side in pixels
+    synth_seed: int = 0  # synthetic: generator seed (part of the cache key)
+    cache_dir: str | None = None  # synthetic cache; None = $SPINENET_NAS_CACHE or ~/.cache/spinenet-nas
+    cache_images: bool = True  # keep decoded images in memory (small sets; off for COCO)
+    num_workers: int = 0  # DataLoader worker processes (0 = load in the training process)
+
+    def __post_init__(self) -> None:
+        _check_choice(self, "kind", DATA_KINDS, "data")
+        _check_positive(self, ("heldout_images", "synth_images", "synth_size"), "data")
+        if self.kind == "coco" and not (self.images and self.annotations):
+            raise ConfigError("data=coco needs data.images=DIR and data.annotations=FILE")
+        if (self.val_images is None) != (self.val_annotations is None):
+            raise ConfigError("give both data.val_images and data.val_annotations, or neither")
+        if self.num_workers < 0:
+            raise ConfigError(f"data.num_workers is {self.num_workers}; it must be >= 0")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "DataConfig":
+        """A config from a plain dict (missing keys keep defaults).
+
+        Raises:
+            ConfigError: unknown keys (named) or bad values.
+        """
+        return _build(cls, dict(_mapping(data, "data")), "data")
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able dict."""
+        return _plain(self)
+
+
+def _mapping(data, section: str) -> dict:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{section} config must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def _coerce(section: str, name: str, value, default):
+    """Check a value against its field's default type; ints widen to floats, lists to tuples."""
+    if value is None:
+        return value
+    if default is None:  # the optional paths
+        if not isinstance(value, str):
+            raise ConfigError(f"{section}.{name} is {value!r}; it must be a path (text)")
+        return value
+    if isinstance(default, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{section}.{name} is {value!r}; it must be a list")
+        return tuple(_coerce(section, name, v, default[0]) for v in value) if default else tuple(value)
+    kind = type(default)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ConfigError(f"{section}.{name} is {value!r}; it must be a {kind.__name__}")
+    return value
+
+
+def _default(f: dataclasses.Field):
+    return f.default_factory() if f.default is dataclasses.MISSING else f.default
+
+
+def _build(cls, data: dict, section: str):
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown {section} config keys: {', '.join(unknown)}; known: {', '.join(known)}")
+    values = {k: v if k == "model" else _coerce(section, k, v, _default(known[k])) for k, v in data.items()}
+    return cls(**values)
+
+
+def _plain(config) -> dict:
+    return {f.name: list(v) if isinstance(v := getattr(config, f.name), tuple) else v for f in fields(config)}
+
+
+def _check_positive(config, names: tuple[str, ...], section: str) -> None:
+    for name in names:
+        if not getattr(config, name) > 0:
+            raise ConfigError(f"{section}.{name} is {getattr(config, name)!r}; it must be > 0")
+
+
+def _check_range(config, name: str, low: float, high: float, section: str) -> None:
+    if not low <= getattr(config, name) < high:
+        raise ConfigError(f"{section}.{name} is {getattr(config, name)!r}; it must be in [{low}, {high})")
+
+
+def _check_choice(config, name: str, choices: tuple[str, ...], section: str) -> None:
+    if getattr(config, name) not in choices:
+        raise ConfigError(f"{section}.{name} is {getattr(config, name)!r}; use one of {', '.join(choices)}")

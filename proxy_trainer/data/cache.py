@@ -1,0 +1,57 @@
+"""The synthetic data cache: `$SPINENET_NAS_CACHE` or `~/.cache/spinenet-nas`, outside git.
+
+A data set lives in a folder named by its generator parameters (and the generator version), so
+`data=synthetic` with the same parameters reuses it. It is generated into a temporary sibling and
+renamed into place, so concurrent trials never see a half-written set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+from proxy_trainer.data.errors import DataError
+from proxy_trainer.data.synth import ANNOTATIONS_NAME, GENERATOR_VERSION, IMAGES_DIR, generate_synthetic
+
+CACHE_ENV = "SPINENET_NAS_CACHE"
+
+
+def cache_root(cache_dir: str | None = None) -> str:
+    """The cache folder: `cache_dir`, else `$SPINENET_NAS_CACHE`, else `~/.cache/spinenet-nas`."""
+    return os.path.abspath(cache_dir or os.environ.get(CACHE_ENV) or os.path.expanduser("~/.cache/spinenet-nas"))
+
+
+def synthetic_key(images: int, size: int, seed: int) -> str:
+    """Folder name of one synthetic data set in the cache."""
+    return f"synth-v{GENERATOR_VERSION}-n{images}-s{size}-seed{seed}"
+
+
+def ensure_synthetic(images: int, size: int, seed: int, cache_dir: str | None = None) -> tuple[str, str]:
+    """Generate the synthetic data set into the cache unless it is there already.
+
+    Returns:
+        (images folder, annotation file).
+    Raises:
+        DataError: the cache folder cannot be created or written.
+    """
+    root = cache_root(cache_dir)
+    final = os.path.join(root, synthetic_key(images, size, seed))
+    if not os.path.isfile(os.path.join(final, ANNOTATIONS_NAME)):
+        try:
+            os.makedirs(root, exist_ok=True)
+            staging = tempfile.mkdtemp(prefix=".staging-", dir=root)
+            generate_synthetic(staging, images=images, size=size, seed=seed)
+            _publish(staging, final)
+        except OSError as err:
+            raise DataError(f"synthetic data cache {root} is not writable ({err.strerror}); set {CACHE_ENV}") from None
+    return os.path.join(final, IMAGES_DIR), os.path.join(final, ANNOTATIONS_NAME)
+
+
+def _publish(staging: str, final: str) -> None:
+    try:
+        os.rename(staging, final)
+    except OSError:
+        if not os.path.isfile(os.path.join(final, ANNOTATIONS_NAME)):
+            raise
+        shutil.rmtree(staging, ignore_errors=True)  # another process published the same set first

@@ -1,0 +1,159 @@
+"""Loading a COCO-format data set (images folder + annotation JSON) through pycocotools.
+
+Everything is checked before anything trains: a missing folder or file, JSON that is not COCO,
+unknown image/category ids, boxes entirely outside their image and images listed but missing on
+disk raise `DataError` with one line naming the file and the problem. Boxes that overflow the
+border a little (real COCO has them) are clipped; boxes with zero width or height are dropped
+and counted. Any category ids (COCO's 1..90 with gaps) map to contiguous labels 0..K-1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+
+from pycocotools.coco import COCO
+
+from proxy_trainer.data.errors import DataError
+from proxy_trainer.data.records import Category, DataSet, ImageRecord
+
+REQUIRED_LISTS = ("images", "annotations", "categories")
+
+
+def read_json(path: str) -> dict:
+    """The parsed JSON object in `path`.
+
+    Raises:
+        DataError: missing file, unreadable, not JSON or not an object.
+    """
+    if not os.path.isfile(path):
+        raise DataError(f"annotation file {path} does not exist; give an existing COCO JSON file")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise DataError(f"annotation file {path} is not readable JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise DataError(f"annotation file {path} is not COCO JSON: the top level is not an object")
+    return data
+
+
+def index_coco(data: dict, path: str) -> COCO:
+    """A pycocotools `COCO` index over an annotation dict, with its console chatter silenced.
+
+    Raises:
+        DataError: a required list is missing, or an entry lacks a field pycocotools needs.
+    """
+    for key in REQUIRED_LISTS:
+        if not isinstance(data.get(key), list):
+            raise DataError(f"annotation file {path} is not COCO JSON: it has no '{key}' list")
+    coco = COCO()
+    coco.dataset = data
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            coco.createIndex()
+    except (KeyError, TypeError) as err:
+        raise DataError(f"annotation file {path} is not COCO JSON: an entry lacks field {err}") from None
+    return coco
+
+
+def _categories(coco: COCO, path: str) -> tuple[Category, ...]:
+    if not coco.cats:
+        raise DataError(f"annotation file {path} lists no categories; a detector needs at least one")
+    ids = sorted(coco.cats)
+    return tuple(Category(cid, str(coco.cats[cid].get("name", cid)), label) for label, cid in enumerate(ids))
+
+
+def _image_size(img: dict, path: str) -> tuple[int, int]:
+    width, height = img.get("width"), img.get("height")
+    if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
+        raise DataError(f"annotation file {path}: image {img['id']} has no positive integer width/height")
+    return width, height
+
+
+def _clean_box(ann: dict, size: tuple[int, int], path: str) -> tuple[float, float, float, float] | None:
+    """The box clipped to the image, or None when degenerate. Raises DataError if fully outside."""
+    bbox = ann.get("bbox")
+    if not (isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, (int, float)) for v in bbox)):
+        raise DataError(f"annotation file {path}: annotation {ann.get('id')} has no [x, y, w, h] bbox")
+    x, y, w, h = (float(v) for v in bbox)
+    if w <= 0 or h <= 0:
+        return None
+    width, height = size
+    if x >= width or y >= height or x + w <= 0 or y + h <= 0:
+        raise DataError(
+            f"annotation file {path}: annotation {ann.get('id')} box {bbox} lies entirely outside "
+            f"image {ann['image_id']} ({width}x{height}); fix or remove it"
+        )
+    x0, y0 = max(x, 0.0), max(y, 0.0)
+    x1, y1 = min(x + w, float(width)), min(y + h, float(height))
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _check_category(ann: dict, coco: COCO, path: str) -> None:
+    if ann.get("category_id") not in coco.cats:
+        raise DataError(
+            f"annotation file {path}: annotation {ann.get('id')} has category_id {ann.get('category_id')!r}, "
+            "which is not in 'categories'"
+        )
+
+
+def _record(img: dict, coco: COCO, images_dir: str, path: str, counts: dict) -> ImageRecord:
+    size = _image_size(img, path)
+    boxes, cats, crowd, areas = [], [], [], []
+    for ann in coco.imgToAnns.get(img["id"], []):
+        _check_category(ann, coco, path)
+        box = _clean_box(ann, size, path)
+        if box is None:
+            counts["dropped"] += 1
+            continue
+        counts["clipped"] += box != tuple(float(v) for v in ann["bbox"])
+        boxes.append(box)
+        cats.append(int(ann["category_id"]))
+        crowd.append(bool(ann.get("iscrowd", 0)))
+        areas.append(float(ann.get("area") or box[2] * box[3]))
+    file_path = os.path.join(images_dir, str(img.get("file_name", "")))
+    return ImageRecord(int(img["id"]), file_path, size[0], size[1], tuple(boxes), tuple(cats), tuple(crowd), tuple(areas))
+
+
+def _check_annotations_point_at_images(coco: COCO, path: str) -> None:
+    for ann in coco.dataset["annotations"]:
+        if ann.get("image_id") not in coco.imgs:
+            raise DataError(
+                f"annotation file {path}: annotation {ann.get('id')} refers to image_id "
+                f"{ann.get('image_id')!r}, which is not in 'images'"
+            )
+
+
+def _check_files_exist(records: tuple[ImageRecord, ...], images_dir: str, path: str) -> None:
+    missing = [r.path for r in records if not os.path.isfile(r.path)]
+    if missing:
+        raise DataError(
+            f"annotation file {path} lists {len(missing)} image(s) missing from {images_dir}, "
+            f"first {os.path.relpath(missing[0], images_dir)}; fix the folder or the file"
+        )
+
+
+def load_coco(images_dir: str, annotations_file: str) -> DataSet:
+    """Validate and load a COCO-format data set.
+
+    Args:
+        images_dir: folder holding the images named by each image's `file_name`.
+        annotations_file: COCO annotation JSON (instances format).
+    Returns:
+        The cleaned `DataSet` (images sorted by id, categories by id).
+    Raises:
+        DataError: any problem listed in the module docstring, naming the file.
+    """
+    if not os.path.isdir(images_dir):
+        raise DataError(f"images folder {images_dir} does not exist; give the folder holding the images")
+    path = annotations_file
+    coco = index_coco(read_json(path), path)
+    _check_annotations_point_at_images(coco, path)
+    counts = {"dropped": 0, "clipped": 0}
+    images_dir = os.path.abspath(images_dir)
+    records = tuple(_record(coco.imgs[i], coco, images_dir, path, counts) for i in sorted(coco.imgs))
+    _check_files_exist(records, images_dir, path)
+    return DataSet(path, records, _categories(coco, path), counts["dropped"], counts["clipped"])

@@ -1,0 +1,105 @@
+"""Images as detector inputs: decode (grayscale/RGBA/palette converted to RGB), letterbox to a
+square `image_size` (longer side fitted, zero padding right/bottom), and boxes mapped to match.
+
+`DetectionDataset` serves `(image, target, meta)` for training and evaluation; `collate` keeps
+lists (torchvision detectors take lists). `hflip_batch` is the training augmentation.
+"""
+
+from __future__ import annotations
+
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from proxy_trainer.data.errors import DataError
+from proxy_trainer.data.records import DataSet, ImageRecord
+
+
+def read_rgb(path: str) -> Image.Image:
+    """The image at `path` as 8-bit RGB (grayscale, RGBA and palette images converted).
+
+    Raises:
+        DataError: the file cannot be decoded as an image.
+    """
+    try:
+        with Image.open(path) as img:
+            return img.convert("RGB")
+    except OSError as err:
+        raise DataError(f"image {path} cannot be read ({err})") from None
+
+
+def letterbox(img: Image.Image, size: int) -> tuple[torch.Tensor, float]:
+    """Fit the longer side to `size`, pad to size x size. Returns (uint8 [3,S,S], scale)."""
+    scale = size / max(img.width, img.height)
+    new_w, new_h = max(1, round(img.width * scale)), max(1, round(img.height * scale))
+    resized = img.resize((new_w, new_h), Image.BILINEAR) if scale != 1.0 else img
+    pixels = torch.frombuffer(bytearray(resized.tobytes()), dtype=torch.uint8)
+    pixels = pixels.view(new_h, new_w, 3).permute(2, 0, 1)  # [H*W*3] -> [H, W, 3] -> [3, H, W]
+    canvas = torch.zeros(3, size, size, dtype=torch.uint8)
+    canvas[:, :new_h, :new_w] = pixels
+    return canvas, scale
+
+
+def target_of(record: ImageRecord, scale: float, label_of: dict[int, int]) -> dict[str, torch.Tensor]:
+    """Training target of a record: non-crowd boxes as xyxy in letterboxed pixels, labels 0..K-1."""
+    keep = [i for i, crowd in enumerate(record.crowd) if not crowd]
+    boxes = torch.tensor([record.boxes[i] for i in keep], dtype=torch.float32).reshape(-1, 4)  # [N, 4] xywh
+    boxes[:, 2:] += boxes[:, :2]  # xywh -> xyxy
+    labels = torch.tensor([label_of[record.category_ids[i]] for i in keep], dtype=torch.int64)
+    return {"boxes": boxes * scale, "labels": labels}
+
+
+class DetectionDataset(Dataset):
+    """A `DataSet` as letterboxed float images in [0, 1] with targets; decoded images cached in
+    memory when `cache` is set (small data sets re-read every epoch otherwise)."""
+
+    def __init__(self, data: DataSet, image_size: int, cache: bool = False) -> None:
+        self.records = data.images
+        self.label_of = data.label_of()
+        self.image_size = image_size
+        self._cache: dict[int, tuple[torch.Tensor, float]] | None = {} if cache else None
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def _pixels(self, index: int) -> tuple[torch.Tensor, float]:
+        if self._cache is not None and index in self._cache:
+            return self._cache[index]
+        record = self.records[index]
+        img = read_rgb(record.path)
+        if (img.width, img.height) != (record.width, record.height):
+            raise DataError(
+                f"image {record.path} is {img.width}x{img.height} but its annotation file says "
+                f"{record.width}x{record.height}"
+            )
+        result = letterbox(img, self.image_size)
+        if self._cache is not None:
+            self._cache[index] = result
+        return result
+
+    def __getitem__(self, index: int):
+        pixels, scale = self._pixels(index)
+        record = self.records[index]
+        meta = {"image_id": record.image_id, "scale": scale}
+        return pixels.float().div_(255.0), target_of(record, scale, self.label_of), meta
+
+
+def collate(batch):
+    """Keep images, targets and metas as lists (torchvision detection takes lists)."""
+    images, targets, metas = zip(*batch)
+    return list(images), list(targets), list(metas)
+
+
+def hflip_batch(images, targets, generator: torch.Generator):
+    """Flip each image (and its boxes) left-right with probability 1/2, drawn from `generator`."""
+    flips = torch.rand(len(images), generator=generator) < 0.5
+    out_images, out_targets = [], []
+    for image, target, flip in zip(images, targets, flips.tolist()):
+        if flip:
+            width = image.shape[-1]
+            boxes = target["boxes"].clone()
+            boxes[:, [0, 2]] = width - target["boxes"][:, [2, 0]]
+            image, target = image.flip(-1), {**target, "boxes": boxes}
+        out_images.append(image)
+        out_targets.append(target)
+    return out_images, out_targets

@@ -1,0 +1,123 @@
+"""The bundled synthetic multi-scale detection data set, written in COCO format (PNG + JSON).
+
+Each image has a clutter-filled gradient background, 2..6 objects of the categories in
+`synth_shapes` with sides log-uniform between `MIN_SIDE` and `MAX_SIDE` of the image side, plus one
+large object in `LARGE_PROB` of the images (small, medium and large in COCO's sense at 128 px), painted largest first so small objects stay visible,
+and Gaussian pixel noise. Every image draws from its own `numpy` generator seeded by
+(seed, index), so the files are identical for the same seed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from proxy_trainer.data.synth_shapes import CATEGORIES, background, draw_clutter
+
+GENERATOR_VERSION = 1  # bump when the drawing changes: part of the cache key
+MIN_SIDE, MAX_SIDE = 0.04, 0.8  # object side as a fraction of the image side (log-uniform)
+LARGE_SIDE, LARGE_PROB = (0.6, 0.9), 0.35  # one large object in this many images (COCO "large" at 128 px)
+OBJECTS_PER_IMAGE = (2, 6)  # inclusive range
+MAX_OCCLUSION = 0.4  # a later (smaller) object may hide at most this fraction of an earlier box
+NOISE_STD = 0.04  # Gaussian pixel noise, in [0, 1] intensity units
+ANNOTATIONS_NAME = "annotations.json"
+IMAGES_DIR = "images"
+
+
+def _sizes(rng: np.random.Generator, size: int) -> list[tuple[int, int]]:
+    count = int(rng.integers(OBJECTS_PER_IMAGE[0], OBJECTS_PER_IMAGE[1] + 1))
+    sides = np.exp(rng.uniform(np.log(MIN_SIDE), np.log(MAX_SIDE), count)) * size
+    if rng.uniform() < LARGE_PROB:
+        sides[0] = rng.uniform(*LARGE_SIDE) * size
+    aspects = np.exp(rng.uniform(-0.3, 0.3, count))
+    dims = [(max(3, round(s * a)), max(3, round(s / a))) for s, a in zip(sides, aspects)]
+    return sorted(((min(w, size), min(h, size)) for w, h in dims), key=lambda d: -d[0] * d[1])
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Fraction of box `a` (x, y, w, h) covered by box `b`."""
+    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return ix * iy / (a[2] * a[3])
+
+
+def _place(rng, dims: tuple[int, int], size: int, placed: list) -> tuple[int, int, int, int] | None:
+    for _ in range(20):
+        box = (int(rng.integers(0, size - dims[0] + 1)), int(rng.integers(0, size - dims[1] + 1)), *dims)
+        if all(_overlap(old, box) < MAX_OCCLUSION for old in placed):
+            return box
+    return None
+
+
+def _paint_object(rng, canvas: np.ndarray, box, category) -> list[float]:
+    x, y, w, h = box
+    mask, texture = category.paint(rng, w, h)
+    region = canvas[y : y + h, x : x + w]
+    region[mask] = texture[mask]
+    rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    return [float(x + cols[0]), float(y + rows[0]), float(cols[-1] - cols[0] + 1), float(rows[-1] - rows[0] + 1)]
+
+
+def render_image(seed: int, index: int, size: int) -> tuple[np.ndarray, list[tuple[int, list[float]]]]:
+    """One synthetic image and its objects.
+
+    Returns:
+        (uint8 [S, S, 3] pixels, [(category_id, [x, y, w, h]), ...]).
+    """
+    rng = np.random.default_rng([seed, index])
+    canvas = background(rng, size)
+    draw_clutter(rng, canvas, int(rng.integers(2, 7)))
+    objects, placed = [], []
+    for dims in _sizes(rng, size):
+        box = _place(rng, dims, size, placed)
+        if box is None:
+            continue
+        category = CATEGORIES[int(rng.integers(len(CATEGORIES)))]
+        objects.append((category.category_id, _paint_object(rng, canvas, box, category)))
+        placed.append(box)
+    noisy = canvas + rng.normal(0.0, NOISE_STD, canvas.shape)
+    return (np.clip(noisy, 0.0, 1.0) * 255 + 0.5).astype(np.uint8), objects
+
+
+def _coco_header() -> dict:
+    return {
+        "info": {"description": "spinenet-nas synthetic multi-scale shapes", "version": GENERATOR_VERSION},
+        "categories": [{"id": c.category_id, "name": c.name, "supercategory": "shape"} for c in CATEGORIES],
+    }
+
+
+def generate_synthetic(
+    out_dir: str, images: int = 300, size: int = 128, seed: int = 0, progress: Callable[[int], None] | None = None
+) -> str:
+    """Write a synthetic COCO-format data set into `out_dir` (`images/*.png` + `annotations.json`).
+
+    Args:
+        out_dir: destination folder (created; existing files of the same names are replaced).
+        images: number of images. size: their side in pixels. seed: the data set's seed.
+        progress: called with the number of images written so far.
+    Returns:
+        Path of the annotation file.
+    """
+    os.makedirs(os.path.join(out_dir, IMAGES_DIR), exist_ok=True)
+    coco = {**_coco_header(), "images": [], "annotations": []}
+    for index in range(images):
+        pixels, objects = render_image(seed, index, size)
+        name = f"{index:06d}.png"
+        Image.fromarray(pixels).save(os.path.join(out_dir, IMAGES_DIR, name))
+        coco["images"].append({"id": index + 1, "file_name": name, "width": size, "height": size})
+        for category_id, bbox in objects:
+            ann_id = len(coco["annotations"]) + 1
+            coco["annotations"].append(
+                {"id": ann_id, "image_id": index + 1, "category_id": category_id, "bbox": bbox,
+                 "area": bbox[2] * bbox[3], "iscrowd": 0}
+            )
+        if progress is not None:
+            progress(index + 1)
+    path = os.path.join(out_dir, ANNOTATIONS_NAME)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(coco, handle, indent=1, sort_keys=True)
+    return path
