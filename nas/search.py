@@ -133,8 +133,15 @@ def build_scheduler(cfg: SearchConfig):
 
 
 def trial_config(cfg: SearchConfig) -> dict:
-    """What every trial receives besides its spec: proxy and data dicts, CPUs per trial."""
-    return {"proxy": cfg.proxy.to_dict(), "data": cfg.data.to_dict(), "cpus_per_trial": cfg.cluster.cpus_per_trial}
+    """What every trial receives besides its spec: proxy and data dicts, CPUs per trial, test hooks."""
+    from nas.trainable import test_hooks_from_env
+
+    return {
+        "proxy": cfg.proxy.to_dict(),
+        "data": cfg.data.to_dict(),
+        "cpus_per_trial": cfg.cluster.cpus_per_trial,
+        "test_hooks": test_hooks_from_env(),
+    }
 
 
 def make_tuner(cfg: SearchConfig, resuming: bool):

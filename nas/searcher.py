@@ -112,8 +112,8 @@ class SearchRuntime:
         return len(rows)
 
     def outstanding(self) -> int:
-        """Trials handed out and not yet stored (ours and those Ray restored)."""
-        return len(set(self.live) | self.ray_live)
+        """Trials handed out and not yet stored (ours and those Ray restored or re-runs)."""
+        return len(set(self.live) | {t for t in self.ray_live if not self.store.has_trial(t)})
 
     def wanted(self) -> int:
         """How many more trials must be suggested to reach the requested count."""

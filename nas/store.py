@@ -225,6 +225,10 @@ class ResultsStore:
         """How many trials are stored."""
         return self._query("SELECT COUNT(*) AS n FROM trials")[0]["n"]
 
+    def has_trial(self, trial_id: str) -> bool:
+        """True if a row for `trial_id` is stored."""
+        return bool(self._query("SELECT 1 FROM trials WHERE trial_id = ?", (trial_id,)))
+
     def trial(self, trial_id: str) -> dict:
         """One trial row.
 

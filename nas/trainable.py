@@ -7,12 +7,13 @@ with one report carrying `final=True`, the status (`ok`, `nan_loss`, `oom`, `err
 text, AP metrics, FLOPs, params and seconds. It never raises for a failed training: a NaN loss,
 an out-of-memory error or any exception becomes a failed result with its reason.
 
-Test hooks, switched on by environment variables (inherited by local Ray workers):
+Test hooks, switched on by environment variables of the driver (`test_hooks_from_env`; they
+travel in the trial config, so they reach workers on every node):
 - `SPINENET_NAS_TEST_FAULTS="1:raise,2:nan,3:oom"`: the trial of that proposal index raises
-  RuntimeError, trains with an exploding learning rate (a real NaN loss), or raises
-  `torch.OutOfMemoryError`.
-- `SPINENET_NAS_TEST_WAIT_DIR=DIR`: each trial writes `DIR/started-<index>` (its node id
-  inside) and waits until `DIR/release` exists (deadline: `SPINENET_NAS_TEST_WAIT_S`, 300 s).
+  RuntimeError after its first epoch, trains with an exploding learning rate (a real NaN loss),
+  or raises `torch.OutOfMemoryError` after its first epoch.
+- `SPINENET_NAS_TEST_WAIT_DIR=DIR`: each trial appends its node id to `DIR/started-<index>` and
+  waits until `DIR/release` exists (deadline: `SPINENET_NAS_TEST_WAIT_S`, default 300 s).
 """
 
 from __future__ import annotations
@@ -32,9 +33,19 @@ FAULT_KINDS = ("raise", "nan", "oom")
 RESULT_KEYS = ("status", "error", *METRIC_KEYS, "params", "flops", "train_seconds", "images_per_second", "epochs_done")
 
 
-def injected_fault(proposal_index: int) -> str | None:
-    """The fault the test hook asks for at this proposal index, or None."""
-    for item in filter(None, os.environ.get(FAULTS_ENV, "").split(",")):
+def test_hooks_from_env() -> dict:
+    """The test hooks set in this (driver) process's environment; {} when none is."""
+    hooks = {
+        "faults": os.environ.get(FAULTS_ENV),
+        "wait_dir": os.environ.get(WAIT_DIR_ENV),
+        "wait_s": float(os.environ.get(WAIT_S_ENV, "300")),
+    }
+    return hooks if hooks["faults"] or hooks["wait_dir"] else {}
+
+
+def injected_fault(hooks: dict, proposal_index: int) -> str | None:
+    """The fault the test hooks ask for at this proposal index, or None."""
+    for item in filter(None, (hooks.get("faults") or "").split(",")):
         index, _, kind = item.partition(":")
         if int(index) == proposal_index and kind in FAULT_KINDS:
             return kind
@@ -60,18 +71,18 @@ def _hooked_report(report: Callable[[dict], None], fault: str | None) -> Callabl
     return hooked
 
 
-def wait_for_release(proposal_index: int, node_id: str) -> None:
-    """Test hook: write a started marker and wait for DIR/release, with a deadline.
+def wait_for_release(hooks: dict, proposal_index: int, node_id: str) -> None:
+    """Test hook: append the node id to a started marker and wait for DIR/release, with a deadline.
 
     Raises:
         TimeoutError: the release marker did not appear in time.
     """
-    folder = os.environ.get(WAIT_DIR_ENV)
+    folder = hooks.get("wait_dir")
     if not folder:
         return
-    with open(os.path.join(folder, f"started-{proposal_index}"), "w", encoding="utf-8") as handle:
-        handle.write(node_id)
-    deadline = time.monotonic() + float(os.environ.get(WAIT_S_ENV, "300"))
+    with open(os.path.join(folder, f"started-{proposal_index}"), "a", encoding="utf-8") as handle:
+        handle.write(node_id + "\n")
+    deadline = time.monotonic() + hooks["wait_s"]
     while not os.path.exists(os.path.join(folder, "release")):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{folder}/release did not appear")
@@ -95,11 +106,10 @@ def run_trial(config: dict, report: Callable[[dict], None]) -> dict:
     Returns:
         the `train_and_evaluate` result dict (status ok / nan_loss), or a failed one (oom / error).
     """
+    from proxy_trainer.config import DataConfig, ProxyConfig
     from proxy_trainer.train import train_and_evaluate
 
-    from proxy_trainer.config import DataConfig, ProxyConfig
-
-    fault = injected_fault(int(config.get("proposal_index", -1)))
+    fault = injected_fault(config.get("test_hooks") or {}, int(config.get("proposal_index", -1)))
     try:
         spec = spec_from_dict(config["spec"])
         proxy = ProxyConfig.from_dict(config["proxy"])
@@ -124,7 +134,8 @@ def train_proxy(config: dict) -> None:
     started = utc_now()
     threads = _trial_cpus(config)
     torch.set_num_threads(threads)
-    wait_for_release(int(config.get("proposal_index", -1)), ray.get_runtime_context().get_node_id())
+    hooks = config.get("test_hooks") or {}
+    wait_for_release(hooks, int(config.get("proposal_index", -1)), ray.get_runtime_context().get_node_id())
     proxy = dict(config["proxy"], num_threads=threads)
     result = run_trial(
         {**config, "proxy": proxy}, report=lambda m: tune.report({**m, "final": False, "started_at": started})

@@ -1,0 +1,83 @@
+"""Re-checking a winner: retrain a stored architecture with several seeds (`nas retrain`).
+
+The best of many noisy trials is optimistic, so `retrain(run, trial, seeds)` trains the stored
+spec again with seeds `proxy.seed + 1 .. proxy.seed + N` (the run's proxy/data config, or a newly
+composed one when overrides are given), stores each result in the run's `retrains` table, and
+returns the mean and spread next to the search's own number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+
+from nas.config import REPLAY_TIER, ConfigError, compose_config
+from nas.run_sources import run_db
+from nas.store import ResultsStore
+from search_space.serialize import spec_from_dict
+
+
+def proxy_and_data(stored: dict, overrides: list[str]):
+    """(ProxyConfig, DataConfig) of the run, or of a fresh composition when overrides are given.
+
+    Raises:
+        ConfigError: the run was a replay and no proxy override is given.
+    """
+    from proxy_trainer.config import DataConfig, ProxyConfig
+
+    plain = compose_config(overrides) if overrides else stored
+    if plain["proxy"].get("name") == REPLAY_TIER:
+        raise ConfigError("this run replayed rewards; give a proxy tier to train with, e.g. proxy=cpu")
+    return ProxyConfig.from_dict(plain["proxy"]), DataConfig.from_dict(plain["data"])
+
+
+def spread(values: list[float]) -> dict:
+    """Mean, sample standard deviation (0 for one value), min and max."""
+    return {
+        "mean": statistics.fmean(values),
+        "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "min": min(values),
+        "max": max(values),
+        "n": len(values),
+    }
+
+
+def retrain(run: str, trial: str, seeds: int, overrides: list[str] = (), train=None) -> dict:
+    """Retrain trial `trial` ('best' allowed) of run folder `run` with `seeds` seeds.
+
+    Args:
+        train: the training function (default `proxy_trainer.train.train_and_evaluate`).
+    Returns:
+        {'trial_id', 'search_reward', 'search_ap', 'results': [...], 'ap': spread of AP}.
+    Raises:
+        UserInputError: bad run/trial, seeds < 1, or bad overrides.
+    """
+    if seeds < 1:
+        raise ConfigError(f"--seeds {seeds}: give at least 1")
+    if train is None:
+        from proxy_trainer.train import train_and_evaluate as train
+    db = run_db(run)
+    with ResultsStore.open_readonly(db) as store:
+        row = store.best_trial() if trial == "best" else store.trial(trial)
+        stored = store.config()
+    proxy, data = proxy_and_data(stored, list(overrides))
+    spec = spec_from_dict(row["spec"])
+    results = []
+    store = ResultsStore(db)
+    try:
+        for k in range(1, seeds + 1):
+            seeded = dataclasses.replace(proxy, seed=proxy.seed + k)
+            result = train(spec, seeded, data)
+            store.add_retrain(row["trial_id"], seeded.seed, proxy.tier, result)
+            results.append({**result, "seed": seeded.seed})
+    finally:
+        store.close()
+    aps = [r["ap"] for r in results if r.get("status") == "ok" and r.get("ap") is not None]
+    return {
+        "trial_id": row["trial_id"],
+        "search_reward": row["reward"],
+        "search_ap": row["ap"],
+        "proxy": proxy.tier,
+        "results": results,
+        "ap": spread(aps) if aps else None,
+    }

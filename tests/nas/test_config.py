@@ -1,0 +1,93 @@
+"""Hydra composition of every group option into typed settings, comments on every option,
+one-line errors for bad overrides, resume reading the stored config, and `nas search --help`."""
+
+import os
+
+import pytest
+
+from nas.cli import main
+from nas.config import CONF_DIR, GROUPS, ConfigError, SearchConfig, compose_config, group_options, load_search_config
+from nas.store import ResultsStore
+
+CASES = [(group, option) for group in GROUPS for option in group_options(group)]
+NEEDS = {("proxy", "replay"): ["replay.from=/some/run"], ("data", "coco"): ["data.images=/i", "data.annotations=/a.json"]}
+
+
+def test_groups_are_all_present():
+    assert group_options("controller") == ["evolution", "ppo", "random", "reinforce"]
+    assert group_options("space") == ["r0-sp53", "r14-sp39", "r23-sp30", "r35-sp18", "resnet50"]
+    assert group_options("cluster") == ["local", "ray"] and group_options("scheduler") == ["asha", "fifo"]
+    assert {"smoke", "cpu", "coco512", "replay"} <= set(group_options("proxy"))
+    assert {"synthetic", "coco"} <= set(group_options("data"))
+
+
+@pytest.mark.parametrize(("group", "option"), CASES)
+def test_every_group_option_composes_into_typed_settings(group, option, tmp_path):
+    plain = compose_config([f"{group}={option}", f"run.dir={tmp_path}", *NEEDS.get((group, option), [])])
+    cfg = SearchConfig.from_dict(plain)
+    typed = {"controller": lambda: cfg.controller.name, "space": lambda: cfg.space.seed,
+             "cluster": lambda: cfg.cluster.kind, "scheduler": lambda: cfg.scheduler.name,
+             "proxy": lambda: "replay" if cfg.is_replay else cfg.proxy.tier,
+             "data": lambda: cfg.data.kind}[group]()
+    assert typed == option
+    assert cfg.run_dir == str(tmp_path) and cfg.db_path == str(tmp_path / "search.db")
+
+
+def test_defaults_are_the_out_of_box_run():
+    cfg = SearchConfig.from_dict(compose_config([]))
+    assert (cfg.trials, cfg.concurrency, cfg.controller.name, cfg.proxy.tier, cfg.data.kind) == (16, 2, "ppo", "cpu", "synthetic")
+    assert (cfg.cluster.kind, cfg.scheduler.name, cfg.space.seed) == ("local", "fifo", "resnet50")
+    assert cfg.run_dir == os.path.abspath(os.path.join("results", "runs", cfg.run_name))
+    assert cfg.run_name.startswith("search-")
+
+
+def test_space_settings_build_the_space():
+    cfg = SearchConfig.from_dict(compose_config(["space=r23-sp30"]))
+    assert cfg.space.build().options.name == "r23-sp30"
+
+
+@pytest.mark.parametrize("path", sorted(os.path.join(d, f) for d, _, fs in os.walk(CONF_DIR) for f in fs if f.endswith(".yaml")))
+def test_every_option_has_a_comment(path):
+    for number, line in enumerate(open(path, encoding="utf-8"), 1):
+        text = line.strip()
+        if text and not text.startswith("#") and (":" in text or text.startswith("- ")) and not text.endswith(":"):
+            assert "#" in text, f"{path}:{number} has no comment: {text}"
+
+
+@pytest.mark.parametrize(("overrides", "match"), [
+    (["controller=nope"], "controller"), (["bogus=1"], "bogus"), (["trials"], "override"),
+    (["trials=0"], "at least 1"), (["scheduler.name=lottery"], "unknown scheduler"), (["proxy=replay"], "replay.from"),
+])
+def test_bad_overrides_are_one_line_errors(overrides, match):
+    with pytest.raises(ConfigError, match=match) as info:
+        SearchConfig.from_dict(compose_config(overrides))
+    assert "\n" not in str(info.value)
+
+
+def test_resume_reads_the_stored_config(tmp_path):
+    plain = compose_config([f"run.dir={tmp_path}", "trials=3", "controller=random"])
+    store = ResultsStore(str(tmp_path / "search.db"))
+    store.set_meta("config", plain)
+    store.close()
+    cfg, resuming = load_search_config([f"resume={tmp_path}"])
+    assert resuming and (cfg.trials, cfg.controller.name, cfg.run_dir) == (3, "random", str(tmp_path))
+    with pytest.raises(ConfigError, match="keeps its stored config"):
+        load_search_config([f"resume={tmp_path}", "trials=5"])
+    with pytest.raises(ConfigError, match="no search.db"):
+        load_search_config([f"resume={tmp_path / 'nope'}"])
+
+
+def test_search_help_lists_groups_and_how_to_override(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["search", "--help"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    for group in GROUPS:
+        assert f"{group}=" in out
+    assert "evolution | ppo | random | reinforce" in out and "resume=" in out and "cluster.storage=" in out
+
+
+def test_search_cli_bad_override_exit_2(capsys):
+    assert main(["search", "controller=nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nas search: error:") and err.count("\n") == 1
