@@ -1,9 +1,13 @@
 """Canonical encoding of a spec into a search space's decision list.
 
-Levels are many-to-one in (base level, offset). The canonical rule: walk the intermediate
-positions in order and try offsets by preference — smallest |offset| first, negative before
-positive on ties (0, -1, 1, 2, ...) — taking the first assignment that leaves the remaining
-base levels usable by the later positions (a depth-first search with backtracking).
+Levels are many-to-one in (base level, offset), so a spec can have several decision lists.
+The canonical rule: walk the intermediate positions in order and try offsets by preference —
+smallest |offset| first, negative before positive on ties (0, -1, 1, -2, 2, ...) — taking the
+first assignment that leaves the remaining base levels usable by the later positions (a
+depth-first search with backtracking, memoized on (position, levels left)). So a spec whose
+levels can all keep offset 0 is encoded with offset 0 everywhere. When the space fixes the
+order of base levels (a single level, or a fixed `ordering`), each offset is simply level - base.
+Every other value (output order, block type, parents) has exactly one decision.
 """
 
 from __future__ import annotations
@@ -19,25 +23,40 @@ if TYPE_CHECKING:
     from search_space.space import SearchSpace
 
 
+def offset_preference(offsets: tuple[int, ...]) -> list[int]:
+    """Offsets in canonical preference order: smallest |offset| first, negative first on ties."""
+    return sorted(offsets, key=lambda off: (abs(off), off))
+
+
 def canonical_bases(levels: tuple[int, ...], multiset: tuple[int, ...], offsets: tuple[int, ...]) -> tuple[int, ...]:
-    """Base level per intermediate position, by the canonical rule; SpecError if impossible."""
-    preference = sorted(offsets, key=lambda off: (abs(off), off))
+    """Base level per intermediate position, by the canonical rule.
+
+    Args:
+        levels: the spec's intermediate levels, in block order.
+        multiset: the space's intermediate base levels.
+        offsets: the space's level offsets.
+    Returns:
+        One base level per position, a permutation of `multiset`.
+    Raises:
+        SpecError: no assignment of the multiset with these offsets gives `levels`.
+    """
+    preference = offset_preference(offsets)
 
     @lru_cache(maxsize=None)
     def solve(i: int, left: tuple[int, ...]) -> tuple[int, ...] | None:
         if i == len(levels):
             return ()
-        counts = Counter(left)
         for off in preference:
             base = levels[i] - off
-            if counts[base] > 0:
-                counts_after = counts - Counter([base])
-                rest = solve(i + 1, tuple(sorted(counts_after.elements())))
-                if rest is not None:
-                    return (base,) + rest
+            if base in left:
+                rest = list(left)
+                rest.remove(base)
+                found = solve(i + 1, tuple(rest))
+                if found is not None:
+                    return (base,) + found
         return None
 
-    bases = solve(0, tuple(sorted(multiset)))
+    bases = solve(0, tuple(sorted(multiset))) if len(levels) == len(multiset) else None
     if bases is None:
         raise SpecError(
             f"intermediate levels {list(levels)} cannot be made from base levels {sorted(multiset)} "
@@ -46,12 +65,24 @@ def canonical_bases(levels: tuple[int, ...], multiset: tuple[int, ...], offsets:
     return bases
 
 
+def _fixed_bases(levels: tuple[int, ...], fixed: tuple[int, ...], offsets: tuple[int, ...]) -> tuple[int, ...]:
+    for k, (level, base) in enumerate(zip(levels, fixed)):
+        if level - base not in offsets:
+            raise SpecError(
+                f"intermediate block {k} has level {level}, but the space fixes its base level at {base} "
+                f"and offsets {sorted(offsets)} cannot reach it"
+            )
+    return fixed
+
+
 def _check_shape(space: "SearchSpace", spec: ArchSpec) -> None:
     opts = space.options
     if spec.stem != opts.stem:
         raise SpecError(f"stem {[list(s) for s in spec.stem]} differs from the space's {[list(s) for s in opts.stem]}")
     if (spec.min_level, spec.max_level) != (opts.min_level, opts.max_level):
-        raise SpecError(f"levels [{spec.min_level}, {spec.max_level}] differ from the space's [{opts.min_level}, {opts.max_level}]")
+        raise SpecError(
+            f"levels [{spec.min_level}, {spec.max_level}] differ from the space's [{opts.min_level}, {opts.max_level}]"
+        )
     n_int, n_out = space.num_intermediate, space.num_output
     if len(spec.blocks) != n_int + n_out:
         raise SpecError(f"spec has {len(spec.blocks)} blocks; the space has {n_int} intermediate + {n_out} output")
@@ -60,49 +91,60 @@ def _check_shape(space: "SearchSpace", spec: ArchSpec) -> None:
         raise SpecError(f"the space puts {n_int} intermediate blocks before {n_out} output blocks; this spec does not")
 
 
-def _block_values(space: "SearchSpace", spec: ArchSpec) -> dict:
-    """The value each step must take for this spec, keyed like SearchSpace._values."""
-    n_int = space.num_intermediate
-    levels = tuple(b.level for b in spec.blocks[:n_int])
+def _bases(space: "SearchSpace", spec: ArchSpec) -> tuple[int, ...]:
+    levels = tuple(b.level for b in spec.blocks[: space.num_intermediate])
     opts = space.options
-    bases = canonical_bases(levels, opts.intermediate_levels, opts.level_offsets)
-    values: dict = {"base_level": list(bases), "output_level": [b.level for b in spec.blocks[n_int:]]}
+    if space.fixed_bases is not None:
+        return _fixed_bases(levels, space.fixed_bases, opts.level_offsets)
+    return canonical_bases(levels, opts.intermediate_levels, opts.level_offsets)
+
+
+def _step_values(space: "SearchSpace", spec: ArchSpec) -> dict:
+    """The value each step must take for this spec: keyed (kind, position) for level picks and
+    (kind, feature) for block steps, like `Walk.values`."""
+    bases = _bases(space, spec)
+    values: dict = {("base_level", k): base for k, base in enumerate(bases)}
     for k, block in enumerate(spec.blocks):
         f = space.num_stem + k
-        if k < n_int:
-            values["level_offset" + str(f)] = block.level - bases[k]
-        values["block_fn" + str(f)] = block.block_fn
-        values["parent0" + str(f)], values["parent1" + str(f)] = block.inputs
+        if k < space.num_intermediate:
+            values["level_offset", f] = block.level - bases[k]
+        else:
+            values["output_level", k - space.num_intermediate] = block.level
+        values["block_fn", f] = block.block_fn
+        values["parent0", f], values["parent1", f] = block.inputs
     return values
 
 
 def encode_spec(space: "SearchSpace", spec: ArchSpec) -> tuple[int, ...]:
-    """Canonical decision list of `spec`; SpecError naming the first rule it breaks otherwise."""
+    """Canonical decision list of `spec`.
+
+    Raises:
+        SpecError: naming the first rule of the space the spec breaks.
+    """
     _check_shape(space, spec)
-    values = _block_values(space, spec)
+    values = _step_values(space, spec)
     decisions: list[int] = []
     for step in space.steps:
-        if step.kind in ("base_level", "output_level"):
-            value = values[step.kind][step.position]
-        else:
-            value = values[step.kind + str(step.feature)]
+        key = step.position if step.kind in ("base_level", "output_level") else step.feature
+        value = values[step.kind, key]
         if value not in step.options:
             where = f"block at feature {step.feature}" if step.feature is not None else f"position {step.position}"
             raise SpecError(f"{where}: {step.kind} {value!r} is not among the space's options {list(step.options)}")
         decisions.append(step.options.index(value))
-    space.check_decisions(decisions)
-    _check_fixed(space, spec, decisions)
+    _check_decoded(space, spec, decisions)
     return tuple(decisions)
 
 
-def _check_fixed(space: "SearchSpace", spec: ArchSpec, decisions: list[int]) -> None:
-    """Values of left-out steps (single-option) must match too: compare the decoded spec."""
+def _check_decoded(space: "SearchSpace", spec: ArchSpec, decisions: list[int]) -> None:
+    """The decisions must be valid and decode to the spec (this also covers left-out steps)."""
     decoded = space.decode(decisions, name=spec.name)
-    if decoded != spec:
-        for k, (a, b) in enumerate(zip(decoded.blocks, spec.blocks)):
-            if a != b:
-                raise SpecError(
-                    f"block {k} (feature {space.num_stem + k}) is {b}, which the space cannot express "
-                    f"(nearest in space: {a})"
-                )
-        raise SpecError("spec differs from every spec in the space")
+    if decoded == spec:
+        return
+    for k, (a, b) in enumerate(zip(decoded.blocks, spec.blocks)):
+        if a != b:
+            raise SpecError(
+                f"block {k} (feature {space.num_stem + k}) is {b}, which the space cannot express "
+                f"(nearest in space: {a})"
+            )
+    raise SpecError("spec differs from every spec in the space")
+

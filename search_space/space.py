@@ -3,9 +3,15 @@
 Order of steps: (a) a base level for each intermediate position, drawn without replacement from
 the seed's multiset; (b) the output levels, a permutation; (c) per intermediate block at feature
 f: level offset, block type, first parent, second parent (> first) from the last `window`
-features; (d) per output block: block type, first parent, second parent from all earlier
-features. Steps with a single option are left out. A decision is an index into its step's
-options; the options of a step never depend on earlier answers, only its mask does.
+features {max(0, f-window) .. f-1}, stem included; (d) per output block: block type, first
+parent, second parent (> first) from all earlier features. Steps with a single option are left
+out, and so are (a) and (b) when `options.ordering` fixes the order. A decision is an index into
+its step's options; the options of a step never depend on earlier answers, only its mask does.
+
+Masks: a base level is valid while the multiset still holds it; an output level while unused;
+an offset while base + offset stays a valid level [1, 7]; a first parent unless it is the last
+candidate; a second parent when above the first. No mask can be all False (each rule leaves one
+option by construction, and `mask` asserts it).
 """
 
 from __future__ import annotations
@@ -16,13 +22,16 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from search_space.errors import SpecError
+from search_space.orderings import fixed_levels
 from search_space.space_options import SpaceOptions
 from search_space.spec import ArchSpec, BlockSpec
+from search_space.validation import HIGHEST_LEVEL, LOWEST_LEVEL, is_int
 
 BASE_LEVEL, OUTPUT_LEVEL = "base_level", "output_level"
 LEVEL_OFFSET, BLOCK_FN = "level_offset", "block_fn"
 PARENT0, PARENT1 = "parent0", "parent1"
 STEP_KINDS = (BASE_LEVEL, OUTPUT_LEVEL, LEVEL_OFFSET, BLOCK_FN, PARENT0, PARENT1)
+LEVEL_STEPS = (BASE_LEVEL, OUTPUT_LEVEL)
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,88 @@ class Step:
     options: tuple  # values: levels, offsets, block types or parent feature indices
 
 
+def level_is_valid(level: int) -> bool:
+    """The offset-mask rule: an adjusted level must stay a spec level."""
+    return LOWEST_LEVEL <= level <= HIGHEST_LEVEL
+
+
+class Walk:
+    """The values of a decision prefix, grown one decision at a time (each step O(options))."""
+
+    def __init__(self, space: "SearchSpace"):
+        self.space = space
+        self.left = Counter(space.options.intermediate_levels)  # base levels not yet picked
+        self.bases: list[int] = list(space.fixed_bases or ())  # base level per intermediate
+        self.outputs: list[int] = list(space.fixed_outputs or ())  # level per output position
+        self.values: dict[tuple[str, int], object] = {}  # (kind, feature) -> block-step value
+        self.decisions: list[int] = []
+
+    @property
+    def step(self) -> Step:
+        """The next step to decide."""
+        return self.space.steps[len(self.decisions)]
+
+    def mask(self) -> tuple[bool, ...]:
+        """Valid options of the next step; never all False."""
+        step = self.space.steps[len(self.decisions)]
+        kind = step.kind
+        if kind == BASE_LEVEL:
+            result = tuple(self.left[v] > 0 for v in step.options)
+        elif kind == OUTPUT_LEVEL:
+            result = tuple(v not in self.outputs for v in step.options)
+        else:
+            return self.space.static_mask(step, self._mask_key(step))
+        assert any(result), f"step {step.index} ({kind}) has no valid option"
+        return result
+
+    def _mask_key(self, step: Step):
+        if step.kind == LEVEL_OFFSET:
+            return self.bases[step.position]
+        if step.kind == PARENT1:
+            return self.values[PARENT0, step.feature]
+        return None
+
+    def push(self, choice: int) -> None:
+        """Take option `choice` at the next step.
+
+        Raises:
+            SpecError: `choice` is not an option index, or its option is masked.
+        """
+        mask = self.mask()
+        if not is_int(choice) or not 0 <= choice < len(mask) or not mask[choice]:
+            step = self.step
+            if is_int(choice) and 0 <= choice < len(mask):
+                raise SpecError(f"decision {step.index} ({step.kind}) picks masked option {step.options[choice]!r}")
+            raise SpecError(f"decision {step.index} is {choice!r}; it must be an option index in [0, {len(mask)})")
+        self.take(choice)
+
+    def take(self, choice: int) -> None:
+        """Take option `choice` at the next step, already known to be valid."""
+        step = self.space.steps[len(self.decisions)]
+        value = step.options[choice]
+        if step.kind == BASE_LEVEL:
+            self.left[value] -= 1
+            self.bases.append(value)
+        elif step.kind == OUTPUT_LEVEL:
+            self.outputs.append(value)
+        else:
+            self.values[step.kind, step.feature] = value
+        self.decisions.append(choice)
+
+    def child(self, choice: int) -> "Walk":
+        """A copy of this walk with `choice` taken (checked); this walk is unchanged."""
+        new = Walk.__new__(Walk)
+        new.space, new.left = self.space, Counter(self.left)
+        new.bases, new.outputs = list(self.bases), list(self.outputs)
+        new.values, new.decisions = dict(self.values), list(self.decisions)
+        new.push(choice)
+        return new
+
+    def valid_choices(self) -> list[int]:
+        """Indices of the next step's valid options."""
+        return [i for i, ok in enumerate(self.mask()) if ok]
+
+
 class SearchSpace:
     """A search space: its steps, masks, decode/encode, sampling and mutation."""
 
@@ -45,118 +136,138 @@ class SearchSpace:
         self.num_intermediate = len(options.intermediate_levels)
         self.num_output = len(options.output_levels)
         self.base_level_values = tuple(sorted(set(options.intermediate_levels)))
+        fixed = fixed_levels(options.ordering, options.intermediate_levels, options.output_levels)
+        self.fixed_bases, self.fixed_outputs = fixed if fixed else (None, None)
         self.steps: tuple[Step, ...] = tuple(self._build_steps())
+        if len(self.base_level_values) == 1 and self.fixed_bases is None:
+            self.fixed_bases = options.intermediate_levels  # a single level leaves no choice
+        if len(options.output_levels) == 1 and self.fixed_outputs is None:
+            self.fixed_outputs = options.output_levels
+        self._static = {step.index: self._static_masks(step) for step in self.steps}
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def from_seed(cls, name: str = "resnet50", **overrides) -> "SearchSpace":
-        """The space derived from a named seed allocation (see `seeds.py`), with overrides."""
+        """The space derived from a named seed allocation (see `seeds.py`), with overrides.
+
+        Raises:
+            SpecError: unknown seed or bad override (see `seeds.seed_options`).
+        """
         from search_space.seeds import seed_options
 
         return cls(seed_options(name, **overrides))
 
-    def _candidate_parents(self, feature: int, is_output: bool) -> tuple[int, ...]:
+    def candidate_parents(self, feature: int, is_output: bool) -> tuple[int, ...]:
+        """Features a block at `feature` may take as parents (window for intermediates)."""
         low = 0 if is_output else max(0, feature - self.options.window)
         return tuple(range(low, feature))
 
-    def _build_steps(self):
+    def _level_steps(self) -> list[tuple[str, int, int | None, tuple]]:
         raw: list[tuple[str, int, int | None, tuple]] = []
-        raw += [(BASE_LEVEL, i, None, self.base_level_values) for i in range(self.num_intermediate)]
-        raw += [(OUTPUT_LEVEL, j, None, self.options.output_levels) for j in range(self.num_output)]
+        if self.fixed_bases is None:
+            raw += [(BASE_LEVEL, i, None, self.base_level_values) for i in range(self.num_intermediate)]
+        if self.fixed_outputs is None:
+            raw += [(OUTPUT_LEVEL, j, None, self.options.output_levels) for j in range(self.num_output)]
+        return raw
+
+    def _block_steps(self, position: int, feature: int, is_output: bool) -> list[tuple]:
+        parents = self.candidate_parents(feature, is_output)
+        raw = [] if is_output else [(LEVEL_OFFSET, position, feature, self.options.level_offsets)]
+        raw += [(BLOCK_FN, position, feature, self.options.block_fns)]
+        return raw + [(PARENT0, position, feature, parents), (PARENT1, position, feature, parents)]
+
+    def _build_steps(self) -> list[Step]:
+        raw = self._level_steps()
         for i in range(self.num_intermediate):
-            f = self.num_stem + i
-            parents = self._candidate_parents(f, is_output=False)
-            raw += [(LEVEL_OFFSET, i, f, self.options.level_offsets), (BLOCK_FN, i, f, self.options.block_fns)]
-            raw += [(PARENT0, i, f, parents), (PARENT1, i, f, parents)]
+            raw += self._block_steps(i, self.num_stem + i, is_output=False)
         for j in range(self.num_output):
-            f = self.num_stem + self.num_intermediate + j
-            parents = self._candidate_parents(f, is_output=True)
-            raw += [(BLOCK_FN, j, f, self.options.block_fns), (PARENT0, j, f, parents), (PARENT1, j, f, parents)]
+            raw += self._block_steps(j, self.num_stem + self.num_intermediate + j, is_output=True)
         kept = [r for r in raw if len(r[3]) > 1]
         return [Step(k, kind, pos, feat, opts) for k, (kind, pos, feat, opts) in enumerate(kept)]
 
     # ---- masks --------------------------------------------------------------------------
+    def _static_masks(self, step: Step) -> dict:
+        """Masks of a step that depend on one earlier value only, keyed by that value: the base
+        level (offsets), the first parent (second parent), or nothing (None)."""
+        opts = step.options
+        if step.kind == LEVEL_OFFSET:
+            table = {b: tuple(level_is_valid(b + off) for off in opts) for b in self.options.intermediate_levels}
+        elif step.kind == PARENT1:
+            table = {first: tuple(v > first for v in opts) for first in opts[:-1]}
+        elif step.kind == PARENT0:
+            table = {None: tuple(k < len(opts) - 1 for k in range(len(opts)))}
+        else:
+            table = {None: (True,) * len(opts)}
+        for key, mask in table.items():
+            assert any(mask), f"step {step.index} ({step.kind}) has no valid option for {key!r}"
+        return table
+
+    def static_mask(self, step: Step, key) -> tuple[bool, ...]:
+        """The precomputed mask of a block step given its key value (see `_static_masks`)."""
+        return self._static[step.index][key]
+
+    def walk(self, decisions: Sequence[int]) -> Walk:
+        """The walk after a (checked) decision prefix.
+
+        Raises:
+            SpecError: a decision that is not a valid option index, or too many decisions.
+        """
+        if len(decisions) > len(self.steps):
+            raise SpecError(f"got {len(decisions)} decisions; this space takes exactly {len(self.steps)}")
+        state = Walk(self)
+        for choice in decisions:
+            state.push(choice)
+        return state
+
     def mask(self, prefix: Sequence[int]) -> tuple[bool, ...]:
         """Valid options of step len(prefix) given the earlier decisions; never all False."""
-        step = self.steps[len(prefix)]
-        values = self._values(prefix)
-        if step.kind == BASE_LEVEL:
-            left = Counter(self.options.intermediate_levels) - Counter(values[BASE_LEVEL])
-            result = tuple(left[v] > 0 for v in step.options)
-        elif step.kind == OUTPUT_LEVEL:
-            result = tuple(v not in values[OUTPUT_LEVEL] for v in step.options)
-        elif step.kind == LEVEL_OFFSET:
-            base = self._base_levels(values)[step.position]
-            result = tuple(1 <= base + off <= 7 for off in step.options)
-        elif step.kind == PARENT0:
-            result = tuple(k < len(step.options) - 1 for k in range(len(step.options)))
-        elif step.kind == PARENT1:
-            first = values[PARENT0 + str(step.feature)]
-            result = tuple(v > first for v in step.options)
-        else:
-            result = (True,) * len(step.options)
-        assert any(result), f"step {step.index} ({step.kind}) has no valid option"
-        return result
+        if len(prefix) >= len(self.steps):
+            raise SpecError(f"prefix of {len(prefix)} decisions leaves no step; the space has {len(self.steps)}")
+        return self.walk(prefix).mask()
 
-    def _values(self, prefix: Sequence[int]) -> dict:
-        """Decoded values of a decision prefix, grouped for mask and decode."""
-        values: dict = {BASE_LEVEL: [], OUTPUT_LEVEL: []}
-        for step, choice in zip(self.steps, prefix):
-            value = step.options[choice]
-            if step.kind in (BASE_LEVEL, OUTPUT_LEVEL):
-                values[step.kind].append(value)
-            else:
-                values[step.kind + str(step.feature)] = value
-        return values
-
-    def _base_levels(self, values: dict) -> list[int]:
-        """Base levels of all intermediate positions; a left-out step means a single level."""
-        picked = values[BASE_LEVEL]
-        if any(s.kind == BASE_LEVEL for s in self.steps):
-            return picked
-        return list(self.options.intermediate_levels)
-
-    def _output_levels(self, values: dict) -> list[int]:
-        if any(s.kind == OUTPUT_LEVEL for s in self.steps):
-            return values[OUTPUT_LEVEL]
-        return list(self.options.output_levels)
+    def masks(self, decisions: Sequence[int]) -> tuple[tuple[bool, ...], ...]:
+        """The mask of every step k given decisions[:k], for k < len(decisions), in one pass."""
+        state, result = Walk(self), []
+        for choice in decisions:
+            result.append(state.mask())
+            state.push(choice)
+        return tuple(result)
 
     # ---- decode / encode ----------------------------------------------------------------
     def check_decisions(self, decisions: Sequence[int]) -> None:
         """Raise SpecError unless `decisions` is a complete list of valid choices."""
+        self._complete_walk(decisions)
+
+    def _complete_walk(self, decisions: Sequence[int]) -> Walk:
         if len(decisions) != len(self.steps):
             raise SpecError(f"got {len(decisions)} decisions; this space takes exactly {len(self.steps)}")
-        for k, choice in enumerate(decisions):
-            mask = self.mask(decisions[:k])
-            if not isinstance(choice, int) or isinstance(choice, bool) or not 0 <= choice < len(mask):
-                raise SpecError(f"decision {k} is {choice!r}; it must be an option index in [0, {len(mask)})")
-            if not mask[choice]:
-                step = self.steps[k]
-                raise SpecError(f"decision {k} ({step.kind}) picks masked option {step.options[choice]!r}")
+        return self.walk(decisions)
 
     def decode(self, decisions: Sequence[int], name: str = "candidate") -> ArchSpec:
-        """The (always valid) spec of a complete decision list."""
-        decisions = list(decisions)
-        self.check_decisions(decisions)
-        values = self._values(decisions)
-        default_fn = self.options.block_fns[0]
-        blocks = []
-        for i, base in enumerate(self._base_levels(values)):
-            f = self.num_stem + i
-            level = base + values.get(LEVEL_OFFSET + str(f), 0)
-            blocks.append(self._block(values, f, level, default_fn, False))
-        for j, level in enumerate(self._output_levels(values)):
-            f = self.num_stem + self.num_intermediate + j
-            blocks.append(self._block(values, f, level, default_fn, True))
-        return ArchSpec(name, tuple(blocks), self.options.stem, self.options.min_level, self.options.max_level)
+        """The (always valid) spec of a complete decision list.
 
-    def _block(self, values: dict, f: int, level: int, default_fn: str, is_output: bool) -> BlockSpec:
-        fn = values.get(BLOCK_FN + str(f), default_fn)
-        inputs = (values.get(PARENT0 + str(f), f - 2), values.get(PARENT1 + str(f), f - 1))
-        return BlockSpec(level, fn, inputs, is_output)
+        Raises:
+            SpecError: wrong length, or a decision that is out of range or masked.
+        """
+        state = self._complete_walk(list(decisions))
+        blocks = [self._block(state, self.num_stem + i, base, False) for i, base in enumerate(state.bases)]
+        first_output = self.num_stem + self.num_intermediate
+        blocks += [self._block(state, first_output + j, level, True) for j, level in enumerate(state.outputs)]
+        opts = self.options
+        return ArchSpec(name, tuple(blocks), opts.stem, opts.min_level, opts.max_level)
+
+    def _block(self, state: Walk, f: int, base: int, is_output: bool) -> BlockSpec:
+        get = state.values.get
+        level = base + get((LEVEL_OFFSET, f), 0)
+        fn = get((BLOCK_FN, f), self.options.block_fns[0])
+        return BlockSpec(level, fn, (get((PARENT0, f)), get((PARENT1, f))), is_output)
 
     def encode(self, spec: ArchSpec) -> tuple[int, ...]:
-        """The canonical decision list of a spec in this space (see `encoding.py`)."""
+        """The canonical decision list of a spec in this space (rule in `encoding.py`).
+
+        Raises:
+            SpecError: the spec is not in this space; the message says why.
+        """
         from search_space.encoding import encode_spec
 
         return encode_spec(self, spec)
@@ -170,32 +281,40 @@ class SearchSpace:
         return True, ""
 
     # ---- sampling -----------------------------------------------------------------------
-    def sample(self, seed: int, k: int, name: str | None = None) -> tuple[int, ...]:
-        """The k-th seeded sample: its randomness depends only on (seed, k)."""
+    def sample(self, seed: int, k: int) -> tuple[int, ...]:
+        """The k-th seeded sample: uniform over valid options at each step, and its
+        randomness depends only on (seed, k), so any sampler can be rebuilt after a crash."""
         rng = random.Random(f"sample:{seed}:{k}")
-        decisions: list[int] = []
+        state = Walk(self)
         for _ in self.steps:
-            decisions.append(rng.choice([i for i, ok in enumerate(self.mask(decisions)) if ok]))
-        return tuple(decisions)
+            state.take(rng.choice(state.valid_choices()))
+        return tuple(state.decisions)
 
     def sample_spec(self, seed: int, k: int) -> ArchSpec:
-        """Decoded k-th seeded sample, named by its seed and index."""
+        """Decoded k-th seeded sample, named `<space>-s<seed>-<k>`."""
         return self.decode(self.sample(seed, k), name=f"{self.options.name}-s{seed}-{k}")
 
     def mutate(self, decisions: Sequence[int], rng: random.Random) -> tuple[int, ...]:
         """Change one decision to another valid option, re-sampling only later decisions it made
-        invalid; the result always decodes to a spec different from the input's."""
+        invalid; the result always decodes to a spec different from the input's.
+
+        Raises:
+            SpecError: `decisions` is not a complete valid list.
+        """
         decisions = tuple(decisions)
         original = self.decode(decisions)
         while True:
-            k = rng.randrange(len(self.steps))
-            choices = [i for i, ok in enumerate(self.mask(decisions[:k])) if ok and i != decisions[k]]
-            if not choices:
-                continue
-            mutated = list(decisions[:k]) + [rng.choice(choices)]
-            for j in range(k + 1, len(self.steps)):
-                mask = self.mask(mutated)
-                keep = decisions[j] < len(mask) and mask[decisions[j]]
-                mutated.append(decisions[j] if keep else rng.choice([i for i, ok in enumerate(mask) if ok]))
-            if self.decode(mutated) != original:
-                return tuple(mutated)
+            mutated = self._mutate_once(decisions, rng)
+            if mutated is not None and self.decode(mutated) != original:
+                return mutated
+
+    def _mutate_once(self, decisions: tuple[int, ...], rng: random.Random) -> tuple[int, ...] | None:
+        k = rng.randrange(len(self.steps))
+        state = self.walk(decisions[:k])
+        choices = [i for i in state.valid_choices() if i != decisions[k]]
+        if not choices:
+            return None
+        state.take(rng.choice(choices))
+        for old in decisions[k + 1:]:
+            state.take(old if state.mask()[old] else rng.choice(state.valid_choices()))
+        return tuple(state.decisions)

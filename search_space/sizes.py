@@ -1,0 +1,135 @@
+"""Exact search-space sizes, as the paper counts them and as this implementation's decisions.
+
+The paper's counts (facts §1.2) treat the N scale-permuted blocks as distinct and multiply:
+  orderings      (N-5)!·5!        intermediate and output blocks permuted separately
+                                  (10!·5! = 435,456,000 for N = 15); 1 for a fixed ordering
+  connections    ∏_{i=m}^{N+m-1} C(i,2)  two parents from any earlier feature, m stem blocks
+  windowed       the same with intermediates limited to the last `window` features
+  level offsets  |offsets|^(N-5)  (4^10 = 1,048,576)
+  block types    |block_fns|^N    (2^15 = 32,768)
+Left-out steps (adjustments off) count as a factor of 1.
+
+`decision_lists` is different: the exact number of distinct complete decision lists this
+implementation accepts. Base levels repeat in the seed multiset, so the number of distinct
+base-level sequences is a multinomial, not (N-5)!, and offsets are masked so that a level stays
+in [1, 7]. It is counted by walking the masks: a dynamic program over the level picks (state:
+levels left, outputs used), times the block steps' counts read from their masks (those masks
+depend on one earlier value only, and their product is the same for every level-pick list,
+since it depends only on the multiset of base levels). Several decision lists can give the same
+spec (levels are many-to-one in base + offset), so distinct specs are at most this number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from math import comb, factorial, prod
+
+from search_space.space import LEVEL_STEPS, PARENT0, PARENT1, SearchSpace, Walk
+
+# What each SpaceSizes field counts, for printing beside the number.
+LABELS = {
+    "paper_orderings": "orderings, paper (N-5)!*5! (blocks distinct)",
+    "paper_connections": "connections, paper prod C(i,2) (any earlier feature)",
+    "window_connections": "connections with the window rule for intermediates",
+    "paper_level_offsets": "level adjustments, paper |offsets|^(N-5)",
+    "paper_block_types": "block types, paper |block_fns|^N",
+    "paper_total": "paper total (orderings x connections x adjustments x types)",
+    "paper_total_window": "paper total with the window rule",
+    "decision_lists": "distinct decision lists of this space (exact, from the masks)",
+}
+
+
+@dataclass(frozen=True)
+class SpaceSizes:
+    """Exact integer sizes of one search space (see the module docstring for each)."""
+
+    paper_orderings: int
+    paper_connections: int
+    window_connections: int
+    paper_level_offsets: int
+    paper_block_types: int
+    decision_lists: int
+
+    @property
+    def paper_total(self) -> int:
+        return self.paper_orderings * self.paper_connections * self.paper_level_offsets * self.paper_block_types
+
+    @property
+    def paper_total_window(self) -> int:
+        return self.paper_orderings * self.window_connections * self.paper_level_offsets * self.paper_block_types
+
+    def to_dict(self) -> dict[str, int]:
+        """All sizes, including the totals, keyed like LABELS (exact ints)."""
+        return {**asdict(self), "paper_total": self.paper_total, "paper_total_window": self.paper_total_window}
+
+
+def paper_orderings(space: SearchSpace) -> int:
+    """(N-5)!·5!: intermediate and output blocks permuted separately; 1 where the order is fixed."""
+    inter = factorial(space.num_intermediate) if space.options.ordering == "searched" else 1
+    outputs = factorial(space.num_output) if space.options.ordering == "searched" else 1
+    return inter * outputs
+
+
+def connections(space: SearchSpace, windowed: bool) -> int:
+    """Two distinct parents per block: ∏ C(candidates, 2) over the blocks, where candidates are
+    all earlier features (the paper's formula) or, with `windowed`, the window for intermediates."""
+    first_output = space.num_stem + space.num_intermediate
+    features = range(space.num_stem, first_output + space.num_output)
+    return prod(
+        comb(len(space.candidate_parents(f, is_output=f >= first_output or not windowed)), 2) for f in features
+    )
+
+
+def _level_phase_count(space: SearchSpace) -> tuple[int, Walk]:
+    """Number of valid level-pick lists, by dynamic programming over the masks (state: steps
+    taken, base levels left, output levels used), and one walk that has made such a list."""
+    level_steps = sum(1 for s in space.steps if s.kind in LEVEL_STEPS)
+    memo: dict = {}
+    first: list[Walk] = []
+
+    def paths(walk: Walk) -> int:
+        if len(walk.decisions) == level_steps:
+            first[:1] = first[:1] or [walk]
+            return 1
+        key = (len(walk.decisions), tuple(sorted(walk.left.elements())), tuple(sorted(walk.outputs)))
+        if key not in memo:
+            memo[key] = sum(paths(walk.child(c)) for c in walk.valid_choices())
+        return memo[key]
+
+    return paths(Walk(space)), first[0]
+
+
+def _block_phase_count(walk: Walk) -> int:
+    """Number of ways to finish the block steps after the level picks, read from the masks:
+    each parent pair counts Σ over valid first parents of the valid second parents."""
+    total = 1
+    while len(walk.decisions) < len(walk.space.steps):
+        step, choices = walk.step, walk.valid_choices()
+        if step.kind == PARENT1:
+            walk.take(choices[0])
+            continue
+        if step.kind == PARENT0:
+            total *= sum(len(walk.child(c).valid_choices()) for c in choices)
+        else:
+            total *= len(choices)
+        walk.take(choices[0])
+    return total
+
+
+def decision_lists(space: SearchSpace) -> int:
+    """Exact number of distinct complete decision lists of `space` (see the module docstring)."""
+    level_lists, walk = _level_phase_count(space)
+    return level_lists * _block_phase_count(walk)
+
+
+def space_sizes(space: SearchSpace) -> SpaceSizes:
+    """All sizes of a space, exact integers."""
+    opts = space.options
+    return SpaceSizes(
+        paper_orderings=paper_orderings(space),
+        paper_connections=connections(space, windowed=False),
+        window_connections=connections(space, windowed=True),
+        paper_level_offsets=len(opts.level_offsets) ** space.num_intermediate,
+        paper_block_types=len(opts.block_fns) ** (space.num_intermediate + space.num_output),
+        decision_lists=decision_lists(space),
+    )
