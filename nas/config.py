@@ -181,7 +181,7 @@ class SearchConfig:
 
 
 def _proxy_and_data(plain: dict):
-    if plain["proxy"].get("name") == REPLAY_TIER:
+    if plain["proxy"].get("tier") == REPLAY_TIER:
         return None, None
     from proxy_trainer.config import DataConfig, ProxyConfig
 

@@ -26,7 +26,7 @@ def proxy_and_data(stored: dict, overrides: list[str]):
     from proxy_trainer.config import DataConfig, ProxyConfig
 
     plain = compose_config(overrides) if overrides else stored
-    if plain["proxy"].get("name") == REPLAY_TIER:
+    if plain["proxy"].get("tier") == REPLAY_TIER:
         raise ConfigError("this run replayed rewards; give a proxy tier to train with, e.g. proxy=cpu")
     return ProxyConfig.from_dict(plain["proxy"]), DataConfig.from_dict(plain["data"])
 

@@ -1,0 +1,55 @@
+"""Shared helpers of the nas tests: smoke-tier search configs under tmp paths, Ray environment,
+and waiting on a condition with a deadline (never a bare sleep)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from nas.config import SearchConfig, compose_config
+
+RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_CHDIR_TO_TRIAL_DIR": "0",
+           "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0", "TUNE_GLOBAL_CHECKPOINT_S": "1"}
+
+
+def smoke_overrides(run_dir, cache_dir, trials=4, concurrency=2, *extra) -> list[str]:
+    """Overrides of a small real search: smoke tier, synthetic data cached in `cache_dir`."""
+    return [f"run.dir={run_dir}", "run.name=test", f"data.cache_dir={cache_dir}", "proxy=smoke", f"trials={trials}",
+            f"concurrency={concurrency}", "checkpoint_every=2", "cluster.cpus_per_trial=1", *extra]
+
+
+def smoke_config(run_dir, cache_dir, trials=4, concurrency=2, *extra) -> SearchConfig:
+    """The typed config of `smoke_overrides`."""
+    return SearchConfig.from_dict(compose_config(smoke_overrides(run_dir, cache_dir, trials, concurrency, *extra)))
+
+
+def wait_until(condition, deadline_s: float, what: str, poll_s: float = 0.1):
+    """Poll `condition()` until it returns a truthy value; fail after `deadline_s` seconds."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(poll_s)  # polling interval of a condition with a deadline, not a timed wait
+    pytest.fail(f"timed out after {deadline_s:.0f} s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def ray_env():
+    """The Ray environment variables for this module (restored afterwards)."""
+    old = {k: os.environ.get(k) for k in RAY_ENV}
+    os.environ.update(RAY_ENV)
+    yield dict(RAY_ENV)
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    """One synthetic-data cache per test module."""
+    return tmp_path_factory.mktemp("cache")
