@@ -12,8 +12,7 @@ Every other value (output order, block type, parents) has exactly one decision.
 
 from __future__ import annotations
 
-from collections import Counter
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING
 
 from search_space.errors import SpecError
@@ -42,7 +41,7 @@ def canonical_bases(levels: tuple[int, ...], multiset: tuple[int, ...], offsets:
     """
     preference = offset_preference(offsets)
 
-    @lru_cache(maxsize=None)
+    @cache
     def solve(i: int, left: tuple[int, ...]) -> tuple[int, ...] | None:
         if i == len(levels):
             return ()
@@ -75,7 +74,7 @@ def _fixed_bases(levels: tuple[int, ...], fixed: tuple[int, ...], offsets: tuple
     return fixed
 
 
-def _check_shape(space: "SearchSpace", spec: ArchSpec) -> None:
+def _check_shape(space: SearchSpace, spec: ArchSpec) -> None:
     opts = space.options
     if spec.stem != opts.stem:
         raise SpecError(f"stem {[list(s) for s in spec.stem]} differs from the space's {[list(s) for s in opts.stem]}")
@@ -91,7 +90,7 @@ def _check_shape(space: "SearchSpace", spec: ArchSpec) -> None:
         raise SpecError(f"the space puts {n_int} intermediate blocks before {n_out} output blocks; this spec does not")
 
 
-def _bases(space: "SearchSpace", spec: ArchSpec) -> tuple[int, ...]:
+def _bases(space: SearchSpace, spec: ArchSpec) -> tuple[int, ...]:
     levels = tuple(b.level for b in spec.blocks[: space.num_intermediate])
     opts = space.options
     if space.fixed_bases is not None:
@@ -99,7 +98,7 @@ def _bases(space: "SearchSpace", spec: ArchSpec) -> tuple[int, ...]:
     return canonical_bases(levels, opts.intermediate_levels, opts.level_offsets)
 
 
-def _step_values(space: "SearchSpace", spec: ArchSpec) -> dict:
+def _step_values(space: SearchSpace, spec: ArchSpec) -> dict:
     """The value each step must take for this spec: keyed (kind, position) for level picks and
     (kind, feature) for block steps, like `Walk.values`."""
     bases = _bases(space, spec)
@@ -115,7 +114,7 @@ def _step_values(space: "SearchSpace", spec: ArchSpec) -> dict:
     return values
 
 
-def encode_spec(space: "SearchSpace", spec: ArchSpec) -> tuple[int, ...]:
+def encode_spec(space: SearchSpace, spec: ArchSpec) -> tuple[int, ...]:
     """Canonical decision list of `spec`.
 
     Raises:
@@ -128,14 +127,29 @@ def encode_spec(space: "SearchSpace", spec: ArchSpec) -> tuple[int, ...]:
         key = step.position if step.kind in ("base_level", "output_level") else step.feature
         value = values[step.kind, key]
         if value not in step.options:
-            where = f"block at feature {step.feature}" if step.feature is not None else f"position {step.position}"
-            raise SpecError(f"{where}: {step.kind} {value!r} is not among the space's options {list(step.options)}")
+            raise SpecError(_not_an_option(space, step, value))
         decisions.append(step.options.index(value))
     _check_decoded(space, spec, decisions)
     return tuple(decisions)
 
 
-def _check_decoded(space: "SearchSpace", spec: ArchSpec, decisions: list[int]) -> None:
+def _not_an_option(space: SearchSpace, step, value) -> str:
+    """Why `value` cannot be taken at `step`, naming the block and the rule."""
+    if step.kind in ("parent0", "parent1"):
+        rule = (
+            "all earlier features"
+            if step.feature >= space.num_stem + space.num_intermediate
+            else (f"window of the last {space.options.window} features")
+        )
+        return (
+            f"block at feature {step.feature} takes parent {value}, outside its candidates "
+            f"{step.options[0]}..{step.options[-1]} ({rule})"
+        )
+    where = f"block at feature {step.feature}" if step.feature is not None else f"position {step.position}"
+    return f"{where}: {step.kind} {value!r} is not among the space's options {list(step.options)}"
+
+
+def _check_decoded(space: SearchSpace, spec: ArchSpec, decisions: list[int]) -> None:
     """The decisions must be valid and decode to the spec (this also covers left-out steps)."""
     decoded = space.decode(decisions, name=spec.name)
     if decoded == spec:
@@ -147,4 +161,3 @@ def _check_decoded(space: "SearchSpace", spec: ArchSpec, decisions: list[int]) -
                 f"(nearest in space: {a})"
             )
     raise SpecError("spec differs from every spec in the space")
-

@@ -75,9 +75,7 @@ def connections(space: SearchSpace, windowed: bool) -> int:
     all earlier features (the paper's formula) or, with `windowed`, the window for intermediates."""
     first_output = space.num_stem + space.num_intermediate
     features = range(space.num_stem, first_output + space.num_output)
-    return prod(
-        comb(len(space.candidate_parents(f, is_output=f >= first_output or not windowed)), 2) for f in features
-    )
+    return prod(comb(len(space.candidate_parents(f, is_output=f >= first_output or not windowed)), 2) for f in features)
 
 
 def _level_phase_count(space: SearchSpace) -> tuple[int, Walk]:

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from search_space.errors import SpecError
 from search_space.orderings import fixed_levels
@@ -53,7 +53,7 @@ def level_is_valid(level: int) -> bool:
 class Walk:
     """The values of a decision prefix, grown one decision at a time (each step O(options))."""
 
-    def __init__(self, space: "SearchSpace"):
+    def __init__(self, space: SearchSpace):
         self.space = space
         self.left = Counter(space.options.intermediate_levels)  # base levels not yet picked
         self.bases: list[int] = list(space.fixed_bases or ())  # base level per intermediate
@@ -113,7 +113,7 @@ class Walk:
             self.values[step.kind, step.feature] = value
         self.decisions.append(choice)
 
-    def child(self, choice: int) -> "Walk":
+    def child(self, choice: int) -> Walk:
         """A copy of this walk with `choice` taken (checked); this walk is unchanged."""
         new = Walk.__new__(Walk)
         new.space, new.left = self.space, Counter(self.left)
@@ -147,7 +147,7 @@ class SearchSpace:
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
-    def from_seed(cls, name: str = "resnet50", **overrides) -> "SearchSpace":
+    def from_seed(cls, name: str = "resnet50", **overrides) -> SearchSpace:
         """The space derived from a named seed allocation (see `seeds.py`), with overrides.
 
         Raises:
@@ -315,6 +315,6 @@ class SearchSpace:
         if not choices:
             return None
         state.take(rng.choice(choices))
-        for old in decisions[k + 1:]:
+        for old in decisions[k + 1 :]:
             state.take(old if state.mask()[old] else rng.choice(state.valid_choices()))
         return tuple(state.decisions)

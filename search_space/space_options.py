@@ -69,7 +69,7 @@ class SpaceOptions:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "SpaceOptions":
+    def from_dict(cls, data: dict) -> SpaceOptions:
         """Options from `to_dict()`-style data; missing keys take the defaults.
 
         Raises:
@@ -86,9 +86,7 @@ class SpaceOptions:
 def _check_levels(options: SpaceOptions) -> None:
     outputs = options.output_levels
     if not outputs or list(outputs) != list(range(outputs[0], outputs[-1] + 1)):
-        raise SpecError(
-            f"output_levels {list(outputs)} must be consecutive distinct levels, e.g. [3, 4, 5, 6, 7]"
-        )
+        raise SpecError(f"output_levels {list(outputs)} must be consecutive distinct levels, e.g. [3, 4, 5, 6, 7]")
     for name in ("intermediate_levels", "output_levels"):
         if any(not LOWEST_LEVEL <= lv <= HIGHEST_LEVEL for lv in getattr(options, name)):
             raise SpecError(f"{name} {list(getattr(options, name))} must lie in [{LOWEST_LEVEL}, {HIGHEST_LEVEL}]")
