@@ -1,0 +1,179 @@
+"""`train_and_evaluate`: one proxy run — build the detector, train it from scratch on the
+training split, score it with COCO AP on the held-out split after every epoch.
+
+SGD with momentum and weight decay, linear warm-up then cosine or step decay (`schedule.py`),
+gradient-norm clipping. On CUDA: bf16 autocast and channels_last; on CPU: seeded and
+deterministic (same seed, same threads -> same losses and AP). A NaN/inf loss ends the run with
+status "nan_loss" and the reason, never an exception to the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable
+
+import torch
+from torch.utils.data import DataLoader
+
+from proxy_trainer.complexity import count_params_flops
+from proxy_trainer.config import DataConfig, ProxyConfig
+from proxy_trainer.data.images import DetectionDataset, collate, hflip_batch
+from proxy_trainer.data.prepare import PreparedData, prepare_data
+from proxy_trainer.evaluate import METRIC_KEYS, coco_metrics, ground_truth, predict
+from proxy_trainer.modeling.detector import build_detector
+from proxy_trainer.schedule import lr_factor
+from search_space.spec import ArchSpec
+
+Report = Callable[[dict], None]
+Progress = Callable[[int, int], None]
+
+
+class NonFiniteLoss(Exception):
+    """Training produced a NaN or infinite loss (carried to the result as status nan_loss)."""
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' -> CUDA when available else CPU; 'cpu'/'cuda' as given."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+@contextlib.contextmanager
+def torch_threads(count: int):
+    """Use `count` torch CPU threads inside the block (0: leave as is), then restore."""
+    before = torch.get_num_threads()
+    if count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _loaders(data: PreparedData, cfg: ProxyConfig, data_cfg: DataConfig, device: torch.device):
+    common = {"collate_fn": collate, "num_workers": data_cfg.num_workers, "pin_memory": device.type == "cuda"}
+    train = DetectionDataset(data.train, cfg.image_size, cache=data_cfg.cache_images)
+    val = DetectionDataset(data.val, cfg.image_size, cache=data_cfg.cache_images)
+    shuffle = torch.Generator().manual_seed(cfg.seed)
+    return (DataLoader(train, batch_size=cfg.batch_size, shuffle=True, drop_last=len(train) > cfg.batch_size,
+                       generator=shuffle, **common),
+            DataLoader(val, batch_size=cfg.batch_size, shuffle=False, **common))
+
+
+def _optimizer(model: torch.nn.Module, cfg: ProxyConfig, total_steps: int):
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    factor = lambda step: lr_factor(step, total_steps, warmup=cfg.warmup, warmup_factor=cfg.warmup_factor,
+                                    schedule=cfg.schedule, milestones=cfg.step_milestones, gamma=cfg.step_gamma)
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+class _Stepper:
+    """One SGD step of a detector: forward (bf16 autocast on CUDA), loss check, backward, clip."""
+
+    def __init__(self, model, optimizer, scheduler, cfg: ProxyConfig, device: torch.device) -> None:
+        self.model, self.optimizer, self.scheduler, self.cfg, self.device = model, optimizer, scheduler, cfg, device
+        self.flips = torch.Generator().manual_seed(cfg.seed + 1)
+
+    def _autocast(self):
+        if self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def __call__(self, images, targets, where: str) -> float:
+        if self.cfg.hflip:
+            images, targets = hflip_batch(images, targets, self.flips)
+        images = [img.to(self.device, non_blocking=True) for img in images]
+        targets = [{k: v.to(self.device, non_blocking=True) for k, v in t.items()} for t in targets]
+        with self._autocast():
+            losses = self.model(images, targets)
+        loss = sum(losses.values())
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise NonFiniteLoss(f"loss is {value} at {where}; lower proxy.lr or keep proxy.grad_clip > 0")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        return value
+
+
+def _train_epoch(stepper: _Stepper, loader, epoch: int, counter: dict, progress: Progress | None) -> float:
+    stepper.model.train()
+    total = 0.0
+    for index, (images, targets, _) in enumerate(loader):
+        total += stepper(images, targets, f"epoch {epoch} step {index + 1}")
+        counter["steps"] += 1
+        counter["images"] += len(images)
+        if progress is not None:
+            progress(counter["steps"], counter["total"])
+    return total / max(1, len(loader))
+
+
+def _result(status: str, error: str | None, metrics: dict, run: dict) -> dict:
+    seconds = run["train_seconds"]
+    return {"status": status, "error": error, **{k: metrics.get(k) for k in METRIC_KEYS},
+            "params": run["params"], "flops": run["flops"], "train_seconds": round(seconds, 3),
+            "images_per_second": round(run["images"] / seconds, 3) if seconds > 0 else 0.0,
+            "epochs_done": run["epochs_done"], "loss": run["loss"], **run["data"]}
+
+
+def _prepare_model(spec, cfg: ProxyConfig, num_classes: int, device: torch.device) -> torch.nn.Module:
+    torch.manual_seed(cfg.seed)
+    model = build_detector(spec, cfg.model, num_classes=num_classes, image_size=cfg.image_size).to(device)
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
+def train_and_evaluate(spec: ArchSpec | None, proxy_cfg: ProxyConfig, data_cfg: DataConfig,
+                       report: Report | None = None, *, progress: Progress | None = None) -> dict:
+    """Train one proxy detector and score it on the held-out split.
+
+    Args:
+        spec: the backbone; None trains the ResNet-FPN baseline `r50-fpn` at the same width.
+        proxy_cfg: the tier (model, input size, schedule, seed). data_cfg: the data set.
+        report: called after each epoch with `epoch`, `loss` and the AP keys.
+        progress: called after each step with (steps done, total steps).
+    Returns:
+        `status` ('ok' | 'nan_loss'), `error`, `ap, ap50, ap75, aps, apm, apl` (None where
+        COCOeval has no ground truth), `params`, `flops` (multiply-adds), `train_seconds`,
+        `images_per_second`, `epochs_done`, `loss`, and the data counts of `PreparedData.summary`.
+    Raises:
+        UserInputError: bad data (`DataError`) or a spec/config the detector cannot build.
+    """
+    data = prepare_data(data_cfg)
+    device = resolve_device(proxy_cfg.device)
+    with torch_threads(proxy_cfg.num_threads):
+        return _run(spec, proxy_cfg, data_cfg, data, device, report, progress)
+
+
+def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, device, report, progress) -> dict:
+    num_classes = data.train.num_classes
+    params, flops = count_params_flops(spec, cfg.model, num_classes=num_classes, image_size=cfg.image_size)
+    model = _prepare_model(spec, cfg, num_classes, device)
+    train_loader, val_loader = _loaders(data, cfg, data_cfg, device)
+    counter = {"steps": 0, "images": 0, "total": cfg.epochs * len(train_loader)}
+    stepper = _Stepper(model, *_optimizer(model, cfg, counter["total"]), cfg, device)
+    gt = ground_truth(data.val)
+    run = {"params": params, "flops": flops, "train_seconds": 0.0, "images": 0, "epochs_done": 0, "loss": None,
+           "data": data.summary()}
+    metrics: dict = {}
+    for epoch in range(1, cfg.epochs + 1):
+        start = time.perf_counter()
+        try:
+            run["loss"] = round(_train_epoch(stepper, train_loader, epoch, counter, progress), 6)
+        except NonFiniteLoss as err:
+            return _result("nan_loss", str(err), {}, {**run, "images": counter["images"]})
+        finally:
+            run["train_seconds"] += time.perf_counter() - start
+        metrics = coco_metrics(gt, predict(model, val_loader, data.val, device))
+        run.update(epochs_done=epoch, images=counter["images"])
+        if report is not None:
+            report({"epoch": epoch, "loss": run["loss"], **metrics})
+    return _result("ok", None, metrics, run)
