@@ -70,21 +70,22 @@ class Walk:
         """Valid options of the next step; never all False."""
         step = self.space.steps[len(self.decisions)]
         kind = step.kind
-        if kind == BASE_LEVEL:
-            result = tuple(self.left[v] > 0 for v in step.options)
+        if kind == LEVEL_OFFSET:
+            key = self.bases[step.position]
+        elif kind == PARENT1:
+            key = self.values[PARENT0, step.feature]
+        elif kind == BASE_LEVEL:
+            return self._checked(step, tuple(self.left[v] > 0 for v in step.options))
         elif kind == OUTPUT_LEVEL:
-            result = tuple(v not in self.outputs for v in step.options)
+            return self._checked(step, tuple(v not in self.outputs for v in step.options))
         else:
-            return self.space.static_mask(step, self._mask_key(step))
-        assert any(result), f"step {step.index} ({kind}) has no valid option"
-        return result
+            key = None
+        return self.space.static_masks[step.index][key]  # asserted non-empty when built
 
-    def _mask_key(self, step: Step):
-        if step.kind == LEVEL_OFFSET:
-            return self.bases[step.position]
-        if step.kind == PARENT1:
-            return self.values[PARENT0, step.feature]
-        return None
+    @staticmethod
+    def _checked(step: Step, mask: tuple[bool, ...]) -> tuple[bool, ...]:
+        assert any(mask), f"step {step.index} ({step.kind}) has no valid option"
+        return mask
 
     def push(self, choice: int) -> None:
         """Take option `choice` at the next step.
@@ -93,12 +94,13 @@ class Walk:
             SpecError: `choice` is not an option index, or its option is masked.
         """
         mask = self.mask()
-        if not is_int(choice) or not 0 <= choice < len(mask) or not mask[choice]:
-            step = self.step
-            if is_int(choice) and 0 <= choice < len(mask):
-                raise SpecError(f"decision {step.index} ({step.kind}) picks masked option {step.options[choice]!r}")
-            raise SpecError(f"decision {step.index} is {choice!r}; it must be an option index in [0, {len(mask)})")
-        self.take(choice)
+        if type(choice) is int and 0 <= choice < len(mask) and mask[choice]:
+            self.take(choice)
+            return
+        step = self.step
+        if is_int(choice) and 0 <= choice < len(mask):
+            raise SpecError(f"decision {step.index} ({step.kind}) picks masked option {step.options[choice]!r}")
+        raise SpecError(f"decision {step.index} is {choice!r}; it must be an option index in [0, {len(mask)})")
 
     def take(self, choice: int) -> None:
         """Take option `choice` at the next step, already known to be valid."""
@@ -143,7 +145,8 @@ class SearchSpace:
             self.fixed_bases = options.intermediate_levels  # a single level leaves no choice
         if len(options.output_levels) == 1 and self.fixed_outputs is None:
             self.fixed_outputs = options.output_levels
-        self._static = {step.index: self._static_masks(step) for step in self.steps}
+        # per step: its masks keyed by the one earlier value they depend on (see _static_masks)
+        self.static_masks = {step.index: self._static_masks(step) for step in self.steps}
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
@@ -201,10 +204,6 @@ class SearchSpace:
         for key, mask in table.items():
             assert any(mask), f"step {step.index} ({step.kind}) has no valid option for {key!r}"
         return table
-
-    def static_mask(self, step: Step, key) -> tuple[bool, ...]:
-        """The precomputed mask of a block step given its key value (see `_static_masks`)."""
-        return self._static[step.index][key]
 
     def walk(self, decisions: Sequence[int]) -> Walk:
         """The walk after a (checked) decision prefix.
