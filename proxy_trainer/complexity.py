@@ -7,35 +7,58 @@ location. Built and run on the meta device, so SpineNet-190 at 1280 px counts in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from search_space.spec import ArchSpec
-
 from proxy_trainer.modeling.detector import build_backbone, build_head
 from proxy_trainer.modeling.model_config import ModelConfig
+from search_space.errors import UserInputError
+from search_space.spec import ArchSpec
 
 FLOPS_PER_MULTIPLY_ADD = 2  # flop_counter counts a multiply and an add
 
 
-def count_params_flops(
+@dataclass(frozen=True)
+class ModelSummary:
+    """What `describe_model` measures: size, cost and the pyramid the head sees."""
+
+    params: int  # trainable parameters of backbone + head
+    multiply_adds: int  # conv and matmul multiply-adds at batch 1
+    level_shapes: dict[int, tuple[int, ...]]  # level -> [1, C, H, W] fed to the head
+
+
+def describe_model(
     spec: ArchSpec | None, config: ModelConfig, *, num_classes: int = 90, image_size: int
-) -> tuple[int, int]:
-    """Trainable parameters and multiply-adds of backbone + head at batch 1.
+) -> ModelSummary:
+    """Params, multiply-adds and per-level shapes of backbone + head at batch 1.
 
     Args:
         spec: the architecture, or None for the ResNet-50-FPN baseline.
         config: model config (widths, head).
         num_classes: classes of the head (90: COCO's label ids, as the paper counts).
         image_size: square input size in pixels.
-    Returns:
-        (params, multiply_adds).
+    Raises:
+        UserInputError: levels the spec lacks, or a non-positive size.
     """
+    if image_size < 1 or num_classes < 1:
+        raise UserInputError(f"image_size ({image_size}) and num_classes ({num_classes}) must be positive")
     with torch.device("meta"):
         backbone = build_backbone(spec, config)
         head = build_head(backbone.out_channels, config, num_classes)
     params = sum(p.numel() for module in (backbone, head) for p in module.parameters())
     images = torch.empty(1, 3, image_size, image_size, device="meta")
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        head(list(backbone(images).values()))
-    return params, counter.get_total_flops() // FLOPS_PER_MULTIPLY_ADD
+        features = backbone(images)
+        head(list(features.values()))
+    shapes = {int(level): tuple(f.shape) for level, f in features.items()}
+    return ModelSummary(params, counter.get_total_flops() // FLOPS_PER_MULTIPLY_ADD, shapes)
+
+
+def count_params_flops(
+    spec: ArchSpec | None, config: ModelConfig, *, num_classes: int = 90, image_size: int
+) -> tuple[int, int]:
+    """(params, multiply_adds) of backbone + head at batch 1; see `describe_model`."""
+    summary = describe_model(spec, config, num_classes=num_classes, image_size=image_size)
+    return summary.params, summary.multiply_adds

@@ -11,13 +11,12 @@ from torch import nn
 from torchvision.models.detection import RetinaNet
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 
-from search_space.errors import UserInputError
-from search_space.spec import ArchSpec
-
 from proxy_trainer.modeling.head import TFRetinaNetHead
 from proxy_trainer.modeling.model_config import ModelConfig
 from proxy_trainer.modeling.resnet_fpn import ResNetFPN
 from proxy_trainer.modeling.spinenet import SpineNet
+from search_space.errors import UserInputError
+from search_space.spec import ArchSpec
 
 NUM_SCALES = 3  # anchor octave scales per level: 2^0, 2^(1/3), 2^(2/3)
 ASPECT_RATIOS = (0.5, 1.0, 2.0)  # TPU aspect ratios [1.0, 2.0, 0.5]

@@ -9,6 +9,8 @@ hard-codes gamma 2). The box head reuses torchvision's loss unchanged.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
 from torch import Tensor, nn
 from torchvision.models.detection.retinanet import (
@@ -32,7 +34,7 @@ class ConvTower(nn.Module):
     def __init__(self, in_channels: int, config: ModelConfig, num_levels: int):
         super().__init__()
         widths = [in_channels] + [config.head_num_filters] * config.head_num_convs
-        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1, bias=True) for a, b in zip(widths, widths[1:]))
+        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1, bias=True) for a, b in pairwise(widths))
         self.norms = nn.ModuleList(
             nn.ModuleList(nn.BatchNorm2d(b, momentum=config.bn_momentum) for _ in range(num_levels)) for b in widths[1:]
         )

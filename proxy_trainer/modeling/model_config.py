@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from proxy_trainer.modeling.layers import ACTIVATIONS
 from search_space.errors import UserInputError
 from search_space.scaling import Scaling, get_scaling
-
-from proxy_trainer.modeling.layers import ACTIVATIONS
 
 
 class ModelConfigError(UserInputError):
@@ -52,7 +51,7 @@ class ModelConfig:
             raise ModelConfigError(f"model.bn_momentum is {self.bn_momentum}; it must be in (0, 1]")
 
     @classmethod
-    def from_scaling(cls, scaling: Scaling | str, **overrides) -> "ModelConfig":
+    def from_scaling(cls, scaling: Scaling | str, **overrides) -> ModelConfig:
         """The config of a SpineNet model ('49S', '49S-paper', '49', '96', '143', '143L', '190').
 
         Args:
@@ -75,7 +74,7 @@ class ModelConfig:
         return cls.from_dict({**base, **overrides})
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ModelConfig":
+    def from_dict(cls, data: dict) -> ModelConfig:
         """A config from a plain dict; missing keys keep their defaults.
 
         Raises:

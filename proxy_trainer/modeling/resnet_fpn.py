@@ -13,9 +13,8 @@ from collections import OrderedDict
 from torch import Tensor, nn
 from torchvision.ops.feature_pyramid_network import FeaturePyramidNetwork, LastLevelP6P7
 
-from search_space.errors import UserInputError
-
 from proxy_trainer.modeling.layers import BlockGroup, LevelShape, StemConv
+from search_space.errors import UserInputError
 
 RESNET_FILTERS = {2: 64, 3: 128, 4: 256, 5: 512}  # 3x3 width C per stage (outputs 4C)
 RESNET50_DEPTHS = {2: 3, 3: 4, 4: 6, 5: 3}  # bottleneck blocks per stage
@@ -67,7 +66,7 @@ class ResNetFPN(nn.Module):
         """Channels and stride of each output level."""
         return {lv: LevelShape(self.out_channels, 2**lv) for lv in range(self.min_level, self.max_level + 1)}
 
-    def forward(self, images: Tensor) -> "OrderedDict[str, Tensor]":
+    def forward(self, images: Tensor) -> OrderedDict[str, Tensor]:
         """images [N, 3, H, W] -> {str(level): [N, endpoints, H/2^l, W/2^l]}."""
         x, feats = self.stem_conv(images), OrderedDict()
         for name, stage in self.stages.items():

@@ -13,12 +13,18 @@ from collections import OrderedDict
 
 from torch import Tensor, nn
 
+from proxy_trainer.modeling.layers import (
+    BlockGroup,
+    LevelShape,
+    StemConv,
+    block_out_channels,
+    conv_bn_act,
+    make_activation,
+)
+from proxy_trainer.modeling.resample import Resample
 from search_space.errors import UserInputError
 from search_space.merge_rule import implicit_merges
 from search_space.spec import ArchSpec
-
-from proxy_trainer.modeling.layers import BlockGroup, LevelShape, StemConv, block_out_channels, conv_bn_act, make_activation
-from proxy_trainer.modeling.resample import Resample
 
 # Base 3x3 width C per level (TPU FILTER_SIZE_MAP), times filter_size_scale.
 FILTER_SIZE_MAP = {1: 32, 2: 64, 3: 128, 4: 256, 5: 256, 6: 256, 7: 256}
@@ -119,7 +125,7 @@ class SpineNet(nn.Module):
         return {lv: LevelShape(self.out_channels, 2**lv) for lv in self.output_features}
 
     # ---- forward ---------------------------------------------------------------------------
-    def forward(self, images: Tensor) -> "OrderedDict[str, Tensor]":
+    def forward(self, images: Tensor) -> OrderedDict[str, Tensor]:
         """images [N, 3, H, W] -> {str(level): [N, endpoints, ceil(H/2^l), ceil(W/2^l)]}."""
         size = tuple(images.shape[-2:])
         feats = self._forward_stem(images)
