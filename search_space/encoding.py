@@ -90,6 +90,22 @@ def _check_shape(space: SearchSpace, spec: ArchSpec) -> None:
         raise SpecError(f"the space puts {n_int} intermediate blocks before {n_out} output blocks; this spec does not")
 
 
+def _check_fixed_values(space: SearchSpace, spec: ArchSpec) -> None:
+    """Values the space does not decide (a fixed output order, a single block type) must match."""
+    outputs = [b.level for b in spec.blocks[space.num_intermediate :]]
+    if space.fixed_outputs is not None and tuple(outputs) != space.fixed_outputs:
+        raise SpecError(
+            f"output levels {outputs} differ from the order {list(space.fixed_outputs)} that the space "
+            f"fixes (ordering '{space.options.ordering}')"
+        )
+    fns = space.options.block_fns
+    for k, block in enumerate(spec.blocks):
+        if block.block_fn not in fns:
+            raise SpecError(
+                f"block {k} (feature {space.num_stem + k}) has block_fn {block.block_fn!r}; this space has only {list(fns)}"
+            )
+
+
 def _bases(space: SearchSpace, spec: ArchSpec) -> tuple[int, ...]:
     levels = tuple(b.level for b in spec.blocks[: space.num_intermediate])
     opts = space.options
@@ -121,6 +137,7 @@ def encode_spec(space: SearchSpace, spec: ArchSpec) -> tuple[int, ...]:
         SpecError: naming the first rule of the space the spec breaks.
     """
     _check_shape(space, spec)
+    _check_fixed_values(space, spec)
     values = _step_values(space, spec)
     decisions: list[int] = []
     for step in space.steps:
