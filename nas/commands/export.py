@@ -1,40 +1,106 @@
-"""`nas export SOURCE --format json|tf [--model M] [-o FILE]`: write a spec out."""
+"""`nas export SOURCE --format json|tf|torch [--model M] [--top K] [-o PATH]`: write specs out.
+
+`json` is the spec file format; `tf` is TF Model Garden's SPINENET_BLOCK_SPECS list (with its
+SCALING_MAP entry when --model is given); `torch` is the JSON file that
+`proxy_trainer.modeling.torch_export.build_spinenet(path)` builds a SpineNet from, at the
+--model scale. With `--top K`, SOURCE is a run folder and -o a folder that receives one file
+per trial, best first.
+"""
 
 from __future__ import annotations
 
+import os
+
 from nas.output import write_text
 from nas.sources import resolve_source
+from search_space.errors import UserInputError
 from search_space.scaling import SCALING_MAP, get_scaling
 from search_space.serialize import spec_to_json
+from search_space.spec import ArchSpec
 from search_space.tf_format import to_tf_text
 
-FORMATS = ("json", "tf")
+FORMATS = ("json", "tf", "torch")
+EXTENSIONS = {"json": ".json", "tf": ".py", "torch": ".torch.json"}  # file names written by --top K
 
 
-def render(spec, fmt: str, model: str | None) -> str:
-    """The exported text of one spec in one format."""
+def render(spec: ArchSpec, fmt: str, model: str | None) -> str:
+    """The exported text of one spec in the `json` or `tf` format."""
     if fmt == "json":
         return spec_to_json(spec) + "\n"
     scaling = get_scaling(model) if model else None
     return to_tf_text(spec, scaling, model)
 
 
+def write_export(spec: ArchSpec, fmt: str, model: str | None, path: str | None) -> None:
+    """Write one spec in one format to `path` (stdout for None, except `torch`).
+
+    Raises:
+        UserInputError: unwritable path, unknown model, or `torch` without a path.
+    """
+    if fmt != "torch":
+        write_text(path, render(spec, fmt, model))
+        return
+    if path in (None, "-"):
+        raise UserInputError("--format torch writes a file; give -o PATH (e.g. -o spinenet49.torch.json)")
+    if os.path.isdir(path):
+        raise UserInputError(f"{path} is a directory; give a file path for -o")
+    from proxy_trainer.modeling.torch_export import save_torch_spec  # torch only for this format
+
+    save_torch_spec(path, spec, model)
+
+
+def _top_paths(args) -> list[tuple[str, ArchSpec]]:
+    from nas.inspect.runs import load_run, trial_spec  # the results store: only for --top
+
+    run = load_run(args.source)
+    folder = args.output or os.path.join(args.source, "export")
+    if os.path.isfile(folder):
+        raise UserInputError(f"{folder} is a file; with --top, -o names a folder")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as err:
+        raise UserInputError(f"cannot create folder {folder} ({err.strerror}); choose a writable path") from None
+    rows = run.ranked(args.top)
+    if not rows:
+        raise UserInputError(f"{args.source} has no finished trial with a reward yet; nothing to export")
+    ext = EXTENSIONS[args.format]
+    return [
+        (os.path.join(folder, f"top{rank}-{row['trial_id']}{ext}"), trial_spec(row))
+        for rank, row in enumerate(rows, start=1)
+    ]
+
+
 def run(args) -> int:
-    spec = resolve_source(args.source).spec
-    write_text(args.output, render(spec, args.format, args.model))
+    if args.model:
+        get_scaling(args.model)
+    if args.top is None:
+        write_export(resolve_source(args.source).spec, args.format, args.model, args.output)
+        return 0
+    if args.top < 1:
+        raise UserInputError(f"--top {args.top}: give a positive number of trials")
+    for path, spec in _top_paths(args):
+        write_export(spec, args.format, args.model, path)
+        print(f"wrote {path}")
     return 0
 
 
 def register(verbs) -> None:
     parser = verbs.add_parser(
         "export",
-        help="write a spec as JSON or as a TF Model Garden block-spec list",
+        help="write a spec as JSON, a TF Model Garden block-spec list, or a PyTorch SpineNet file",
         description="Export an architecture. 'json' is the spec file format; 'tf' is TF Model "
-        "Garden's SPINENET_BLOCK_SPECS list (plus its SCALING_MAP entry with --model).\n\n"
-        "example: nas export spinenet-49 --format tf --model 49 -o spinenet49_specs.py",
+        "Garden's SPINENET_BLOCK_SPECS list (plus its SCALING_MAP entry with --model); 'torch' is "
+        "a JSON file that proxy_trainer.modeling.torch_export.build_spinenet(path) turns into a "
+        "SpineNet backbone at the --model scale (default 49). With --top K, SOURCE is a run "
+        "folder and one file per top-K trial goes into the -o folder (default RUN/export).\n\n"
+        "examples: nas export spinenet-49 --format tf --model 49 -o spinenet49_specs.py\n"
+        "          nas export results/runs/demo --top 3 --format torch --model 49S -o best/",
     )
-    parser.add_argument("source", metavar="SOURCE", help="built-in name, spec file, RUN:TRIAL or RUN:best")
+    parser.add_argument("source", metavar="SOURCE",
+                        help="built-in name, spec file, RUN:TRIAL or RUN:best; a run folder with --top")
     parser.add_argument("--format", choices=FORMATS, default="json", help="output format (default json)")
-    parser.add_argument("--model", choices=tuple(SCALING_MAP), help="SpineNet scale for the tf scaling entry")
-    parser.add_argument("-o", "--output", metavar="PATH", help="output file (default stdout)")
+    parser.add_argument("--model", choices=tuple(SCALING_MAP),
+                        help="SpineNet scale: the tf scaling entry, or the torch build scale (default 49)")
+    parser.add_argument("--top", type=int, metavar="K", help="export the K best trials of run folder SOURCE")
+    parser.add_argument("-o", "--output", metavar="PATH", help="output file (default stdout); a folder with --top")
     parser.set_defaults(func=run)

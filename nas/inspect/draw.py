@@ -47,11 +47,11 @@ def _node_patch(node: Node):
     return Rectangle((node.feature - half, node.level - half), NODE_SIZE, NODE_SIZE, **common)
 
 
-def _draw_nodes(ax: Axes, layout: Layout) -> dict[int, object]:
+def _draw_nodes(ax: Axes, layout: Layout, id_prefix: str) -> dict[int, object]:
     patches = {}
     for node in layout.nodes:
         patch = _node_patch(node)
-        patch.set_gid(f"block-{node.feature}")
+        patch.set_gid(f"{id_prefix}block-{node.feature}")
         ax.add_patch(patch)
         patches[node.feature] = patch
         text_colour = "white" if node.level <= 4 else "black"
@@ -71,7 +71,7 @@ def _curvature(span: int, rise: int) -> float:
     return bend if rise <= 0 else -bend
 
 
-def _draw_edges(ax: Axes, layout: Layout, patches: dict[int, object]) -> None:
+def _draw_edges(ax: Axes, layout: Layout, patches: dict[int, object], id_prefix: str) -> None:
     levels = {n.feature: n.level for n in layout.nodes}
     for edge in layout.edges:
         rad = _curvature(edge.target - edge.source, levels[edge.target] - levels[edge.source])
@@ -80,7 +80,7 @@ def _draw_edges(ax: Axes, layout: Layout, patches: dict[int, object]) -> None:
             patchA=patches[edge.source], patchB=patches[edge.target], arrowstyle="-|>", mutation_scale=9,
             connectionstyle=f"arc3,rad={rad}", zorder=1, **EDGE_STYLES[edge.kind],
         )
-        arrow.set_gid(f"{'edge' if edge.kind == PARENT else 'merge'}-{edge.source}-{edge.target}")
+        arrow.set_gid(f"{id_prefix}{'edge' if edge.kind == PARENT else 'merge'}-{edge.source}-{edge.target}")
         ax.add_patch(arrow)
 
 
@@ -104,10 +104,17 @@ def _frame(ax: Axes, layout: Layout, num_features: int) -> None:
                  fontsize=10)
 
 
-def draw_layout(ax: Axes, layout: Layout, num_features: int | None = None) -> None:
-    """Draw one layout onto `ax` (x range wide enough for `num_features`, default its own)."""
-    patches = _draw_nodes(ax, layout)
-    _draw_edges(ax, layout, patches)
+def draw_layout(ax: Axes, layout: Layout, num_features: int | None = None, id_prefix: str = "") -> None:
+    """Draw one layout onto `ax`.
+
+    Args:
+        ax: the axes to draw on.
+        layout: what to draw.
+        num_features: x range to leave room for (default: the layout's own node count).
+        id_prefix: put before every SVG id, so several drawings can share one SVG or HTML page.
+    """
+    patches = _draw_nodes(ax, layout, id_prefix)
+    _draw_edges(ax, layout, patches, id_prefix)
     _frame(ax, layout, num_features or len(layout.nodes))
 
 
@@ -124,16 +131,20 @@ def _legend_handles(levels: Sequence[int]) -> list:
     return handles
 
 
-def drawing_figure(specs: Sequence[ArchSpec]) -> Figure:
-    """A figure with one drawing per spec, stacked top to bottom, and one shared legend."""
+def drawing_figure(specs: Sequence[ArchSpec], id_prefix: str = "") -> Figure:
+    """A figure with one drawing per spec, stacked top to bottom, and one shared legend.
+
+    SVG ids are `<id_prefix>block-<f>` etc. for one spec; with several, drawing i (top = 0)
+    uses `<id_prefix>s<i>.block-<f>` so that ids stay unique.
+    """
     layouts = [layout_spec(spec) for spec in specs]
     width = max(len(lay.nodes) for lay in layouts)
     levels = sorted({lv for lay in layouts for lv in lay.levels})
     rows = [lay.levels[-1] - lay.levels[0] + 2.6 for lay in layouts]
     fig = new_figure(1.6 + INCH_PER_FEATURE * width, 0.9 + INCH_PER_LEVEL * sum(rows))
     axes = fig.subplots(len(layouts), 1, squeeze=False, height_ratios=rows)[:, 0]
-    for ax, lay in zip(axes, layouts):
-        draw_layout(ax, lay, width)
+    for i, (ax, lay) in enumerate(zip(axes, layouts)):
+        draw_layout(ax, lay, width, id_prefix + (f"s{i}." if len(layouts) > 1 else ""))
     fig.legend(handles=_legend_handles(levels), loc="outside lower center", ncol=len(levels) + 5, fontsize=8,
                frameon=False)
     return fig
@@ -148,6 +159,6 @@ def save_drawing(specs: Sequence[ArchSpec], path: str) -> str:
     return save_figure(drawing_figure(specs), path)
 
 
-def drawing_svg(spec: ArchSpec) -> str:
-    """The SVG text of one spec's drawing (for inline use in HTML reports)."""
-    return svg_text(drawing_figure([spec]))
+def drawing_svg(spec: ArchSpec, id_prefix: str = "") -> str:
+    """The SVG text of one spec's drawing (for inline use in HTML reports; see `drawing_figure`)."""
+    return svg_text(drawing_figure([spec], id_prefix))

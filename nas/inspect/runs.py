@@ -1,0 +1,89 @@
+"""A read-only snapshot of one search run, taken once per verb from its results store.
+
+`load_run(run_dir)` opens `<run_dir>/search.db` read-only (safe while the search still writes:
+SQLite WAL snapshot) and returns a frozen `RunSnapshot` with the store's summary, every trial
+row in feedback order, and derived values the inspection verbs share: wall time, search-space
+size, the top-K ranking and the optional seed baseline.
+
+The seed baseline is read from the store's meta key `baseline` when a search records one:
+a dict with `label` (str), `ap` (float) and `flops` (multiply-adds, int).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass
+
+from nas.store import ResultsStore
+from search_space.errors import UserInputError
+from search_space.serialize import spec_from_dict
+from search_space.spec import ArchSpec
+
+STORE_FILE = "search.db"
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """Everything the inspection verbs show about one run."""
+
+    path: str  # the run folder as given
+    name: str  # run.name from the stored config, else the folder name
+    summary: dict  # ResultsStore.summary()
+    trials: tuple[dict, ...]  # every trial row, in the order rewards reached the controller
+    baseline: dict | None  # {"label", "ap", "flops"} of the seed network, when recorded
+
+    @property
+    def controller(self) -> str:
+        """The controller's registered name ('?' when the config was not stored)."""
+        return (self.summary["config"].get("controller") or {}).get("name", "?")
+
+    def ranked(self, top: int | None = None) -> list[dict]:
+        """Trials with a reward, best first (earlier trial first on ties), at most `top`."""
+        order = sorted((t for t in self.trials if t["reward"] is not None), key=lambda t: -t["reward"])
+        return order if top is None else order[:top]
+
+    def wall_seconds(self) -> float | None:
+        """Seconds from the first trial start to the last trial end (None without timestamps)."""
+        starts = [_parse_time(t["started_at"]) for t in self.trials if t.get("started_at")]
+        ends = [_parse_time(t["finished_at"]) for t in self.trials if t.get("finished_at")]
+        if not starts or not ends:
+            return None
+        return max(0.0, (max(ends) - min(starts)).total_seconds())
+
+
+def _parse_time(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text)
+
+
+def trial_spec(row: dict) -> ArchSpec:
+    """The architecture of a trial row, named `trial-<id>` when the stored spec has no name."""
+    return spec_from_dict(row["spec"], default_name=f"trial-{row['trial_id']}")
+
+
+def store_path(run_dir: str) -> str:
+    """`<run_dir>/search.db`.
+
+    Raises:
+        UserInputError: the folder or its store does not exist.
+    """
+    if not os.path.isdir(run_dir):
+        raise UserInputError(f"run folder '{run_dir}' does not exist; give the folder of a search run")
+    path = os.path.join(run_dir, STORE_FILE)
+    if not os.path.isfile(path):
+        raise UserInputError(f"{run_dir} has no {STORE_FILE}; give the folder of a search run (results/runs/NAME)")
+    return path
+
+
+def load_run(run_dir: str) -> RunSnapshot:
+    """Read one run's store once.
+
+    Raises:
+        UserInputError: missing folder/store, or a file that is not a results store.
+    """
+    with ResultsStore.open_readonly(store_path(run_dir)) as store:
+        summary = store.summary()
+        trials = tuple(store.trials())
+        baseline = store.meta("baseline")
+    name = (summary["config"].get("run") or {}).get("name") or os.path.basename(os.path.normpath(run_dir))
+    return RunSnapshot(run_dir, name, summary, trials, baseline if isinstance(baseline, dict) else None)
