@@ -1,0 +1,93 @@
+"""Search-space sizes: the paper's formulas (facts §1.2) and the exact count of decision lists."""
+
+from math import comb, factorial, prod
+
+import pytest
+
+from search_space.seeds import seed_names
+from search_space.sizes import LABELS, decision_lists, space_sizes
+from search_space.space import SearchSpace
+from search_space.space_options import SpaceOptions
+
+TWO_L2 = ((2, "bottleneck"), (2, "bottleneck"))
+# Small spaces whose decision lists can be enumerated one by one through the public `mask`.
+TINY = {
+    "offsets-clipped-at-L7": SpaceOptions(
+        name="t1", stem=TWO_L2, intermediate_levels=(2, 7), output_levels=(3, 4),
+        level_offsets=(-1, 0, 1), block_fns=("bottleneck",), window=2,
+    ),
+    "repeated-levels-and-types": SpaceOptions(
+        name="t2", stem=TWO_L2, intermediate_levels=(3, 3, 4), output_levels=(5,),
+        level_offsets=(0, 2), block_fns=("bottleneck", "residual"), window=2,
+    ),
+    "fish-order": SpaceOptions(
+        name="t3", stem=TWO_L2, intermediate_levels=(2, 3, 3), output_levels=(3, 4),
+        level_offsets=(-1, 0), block_fns=("bottleneck",), window=2, ordering="fish",
+    ),
+}  # fmt: skip
+
+
+def _enumerate(space, prefix=()):
+    if len(prefix) == len(space.steps):
+        return 1
+    return sum(_enumerate(space, prefix + (c,)) for c, ok in enumerate(space.mask(prefix)) if ok)
+
+
+@pytest.mark.parametrize("case", sorted(TINY))
+def test_decision_lists_equal_brute_force_enumeration(case):
+    space = SearchSpace(TINY[case])
+    assert decision_lists(space) == _enumerate(space)
+
+
+def test_tiny_count_by_hand():
+    # bases 2 orders x outputs 2 x offsets (L2: 3 valid, L7: 2 valid) x parents 1*1*C(4,2)*C(5,2)
+    assert decision_lists(SearchSpace(TINY["offsets-clipped-at-L7"])) == 2 * 2 * 3 * 2 * 1 * 1 * 6 * 10
+
+
+def test_resnet50_paper_counts():
+    sizes = space_sizes(SearchSpace.from_seed("resnet50"))
+    assert sizes.paper_orderings == factorial(15 - 5) * factorial(5) == 435_456_000
+    assert sizes.paper_connections == prod(comb(i, 2) for i in range(2, 17))
+    assert round(sizes.paper_connections / 1e20, 2) == 8.35  # facts §1.2: ~8.35e20
+    window = prod(comb(min(5, f), 2) for f in range(2, 12)) * prod(comb(f, 2) for f in range(12, 17))
+    assert sizes.window_connections == window == 1_062_485_424_000_000_000  # facts: ~1.06e18
+    assert sizes.paper_level_offsets == 4**10 == 1_048_576
+    assert sizes.paper_block_types == 2**15 == 32_768
+    assert sizes.paper_total == 435_456_000 * sizes.paper_connections * 4**10 * 2**15
+
+
+def test_resnet50_decision_lists_closed_form():
+    # distinct base-level sequences of {2:1, 3:3, 4:5, 5:1} is a multinomial, not 10!;
+    # every offset keeps its level inside [1, 7] for these bases
+    multinomial = factorial(10) // (factorial(1) * factorial(3) * factorial(5) * factorial(1))
+    assert multinomial == 5040
+    sizes = space_sizes(SearchSpace.from_seed("resnet50"))
+    assert sizes.decision_lists == multinomial * factorial(5) * 4**10 * 2**15 * sizes.window_connections
+
+
+@pytest.mark.parametrize("name", [n for n in seed_names() if n != "resnet50"])
+def test_rn_spm_sizes_have_no_adjustment_factors(name):
+    space = SearchSpace.from_seed(name)
+    sizes = space_sizes(space)
+    assert sizes.paper_level_offsets == sizes.paper_block_types == 1
+    n_int = space.num_intermediate
+    assert sizes.paper_orderings == factorial(n_int) * factorial(5)
+    m = space.num_stem
+    assert sizes.paper_connections == prod(comb(i, 2) for i in range(m, m + n_int + 5))
+    assert sizes.window_connections <= sizes.paper_connections
+
+
+@pytest.mark.parametrize("ordering", ["hourglass", "fish"])
+def test_fixed_orderings_count_one_ordering(ordering):
+    fixed = space_sizes(SearchSpace.from_seed("resnet50", ordering=ordering))
+    searched = space_sizes(SearchSpace.from_seed("resnet50"))
+    assert fixed.paper_orderings == 1
+    assert fixed.decision_lists * 5040 * 120 == searched.decision_lists
+
+
+def test_every_size_is_labelled_and_exact():
+    data = space_sizes(SearchSpace.from_seed("r35-sp18")).to_dict()
+    assert set(data) == set(LABELS)
+    assert all(type(v) is int for v in data.values())
+    assert data["paper_orderings"] == 120 and "(N-5)!*5!" in LABELS["paper_orderings"]
+    assert "decision lists" in LABELS["decision_lists"]
