@@ -58,6 +58,7 @@ TRIAL_COLUMNS = (
 )
 JSON_COLUMNS = ("decisions", "spec")
 FAILED_STATUSES = ("nan_loss", "oom", "error")
+SUCCESS_STATUSES = ("ok", "stopped")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS trials (
@@ -243,14 +244,15 @@ class ResultsStore:
         return _decode_row(rows[0])
 
     def best_trial(self) -> dict:
-        """The row with the highest reward (earliest on ties).
+        """The successful (ok or stopped) row with the highest reward (earliest on ties).
 
         Raises:
             StoreError: the run has no trial with a reward.
         """
-        rows = self._query("SELECT * FROM trials WHERE reward IS NOT NULL ORDER BY reward DESC, seq LIMIT 1")
+        sql = f"SELECT * FROM trials WHERE status IN {SUCCESS_STATUSES} AND reward IS NOT NULL ORDER BY reward DESC, seq LIMIT 1"
+        rows = self._query(sql)
         if not rows:
-            raise StoreError(f"{self.path} has no finished trial with a reward yet")
+            raise StoreError(f"{self.path} has no successfully trained trial yet")
         return _decode_row(rows[0])
 
     def trial_spec(self, trial_id: str) -> ArchSpec:
@@ -272,7 +274,7 @@ class ResultsStore:
         """Counts (trials, ok, stopped, failed by status), best trial id/reward/ap, config, provenance."""
         counts = {r["status"]: r["n"] for r in self._query("SELECT status, COUNT(*) AS n FROM trials GROUP BY status")}
         total = sum(counts.values())
-        best = self.best_trial() if total and any(r is not None for r in self._rewards()) else None
+        best = self._best_or_none()
         return {
             "trials": total,
             "requested": self.config().get("trials"),
@@ -286,8 +288,11 @@ class ResultsStore:
             "provenance": self.provenance(),
         }
 
-    def _rewards(self) -> list:
-        return [r["reward"] for r in self._query("SELECT reward FROM trials")]
+    def _best_or_none(self) -> dict | None:
+        try:
+            return self.best_trial()
+        except StoreError:
+            return None
 
     def latest_checkpoint(self) -> dict | None:
         """The newest controller checkpoint as {'trials_fed', 'state', 'created_at'}, or None."""

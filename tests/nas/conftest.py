@@ -10,14 +10,27 @@ import pytest
 
 from nas.config import SearchConfig, compose_config
 
-RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_CHDIR_TO_TRIAL_DIR": "0",
-           "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0", "TUNE_GLOBAL_CHECKPOINT_S": "1"}
+RAY_ENV = {
+    "RAY_AUTH_MODE": "disabled",
+    "RAY_CHDIR_TO_TRIAL_DIR": "0",
+    "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
+    "TUNE_GLOBAL_CHECKPOINT_S": "1",
+}
 
 
 def smoke_overrides(run_dir, cache_dir, trials=4, concurrency=2, *extra) -> list[str]:
     """Overrides of a small real search: smoke tier, synthetic data cached in `cache_dir`."""
-    return [f"run.dir={run_dir}", "run.name=test", f"data.cache_dir={cache_dir}", "proxy=smoke", f"trials={trials}",
-            f"concurrency={concurrency}", "checkpoint_every=2", "cluster.cpus_per_trial=1", *extra]
+    return [
+        f"run.dir={run_dir}",
+        "run.name=test",
+        f"data.cache_dir={cache_dir}",
+        "proxy=smoke",
+        f"trials={trials}",
+        f"concurrency={concurrency}",
+        "checkpoint_every=2",
+        "cluster.cpus_per_trial=1",
+        *extra,
+    ]
 
 
 def smoke_config(run_dir, cache_dir, trials=4, concurrency=2, *extra) -> SearchConfig:

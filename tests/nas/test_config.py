@@ -10,7 +10,10 @@ from nas.config import CONF_DIR, GROUPS, ConfigError, SearchConfig, compose_conf
 from nas.store import ResultsStore
 
 CASES = [(group, option) for group in GROUPS for option in group_options(group)]
-NEEDS = {("proxy", "replay"): ["replay.from=/some/run"], ("data", "coco"): ["data.images=/i", "data.annotations=/a.json"]}
+NEEDS = {
+    ("proxy", "replay"): ["replay.from=/some/run"],
+    ("data", "coco"): ["data.images=/i", "data.annotations=/a.json"],
+}
 
 
 def test_groups_are_all_present():
@@ -25,17 +28,27 @@ def test_groups_are_all_present():
 def test_every_group_option_composes_into_typed_settings(group, option, tmp_path):
     plain = compose_config([f"{group}={option}", f"run.dir={tmp_path}", *NEEDS.get((group, option), [])])
     cfg = SearchConfig.from_dict(plain)
-    typed = {"controller": lambda: cfg.controller.name, "space": lambda: cfg.space.seed,
-             "cluster": lambda: cfg.cluster.kind, "scheduler": lambda: cfg.scheduler.name,
-             "proxy": lambda: "replay" if cfg.is_replay else cfg.proxy.tier,
-             "data": lambda: cfg.data.kind}[group]()
+    typed = {
+        "controller": lambda: cfg.controller.name,
+        "space": lambda: cfg.space.seed,
+        "cluster": lambda: cfg.cluster.kind,
+        "scheduler": lambda: cfg.scheduler.name,
+        "proxy": lambda: "replay" if cfg.is_replay else cfg.proxy.tier,
+        "data": lambda: cfg.data.kind,
+    }[group]()
     assert typed == option
     assert cfg.run_dir == str(tmp_path) and cfg.db_path == str(tmp_path / "search.db")
 
 
 def test_defaults_are_the_out_of_box_run():
     cfg = SearchConfig.from_dict(compose_config([]))
-    assert (cfg.trials, cfg.concurrency, cfg.controller.name, cfg.proxy.tier, cfg.data.kind) == (16, 2, "ppo", "cpu", "synthetic")
+    assert (cfg.trials, cfg.concurrency, cfg.controller.name, cfg.proxy.tier, cfg.data.kind) == (
+        16,
+        2,
+        "ppo",
+        "cpu",
+        "synthetic",
+    )
     assert (cfg.cluster.kind, cfg.scheduler.name, cfg.space.seed) == ("local", "fifo", "resnet50")
     assert cfg.run_dir == os.path.abspath(os.path.join("results", "runs", cfg.run_name))
     assert cfg.run_name.startswith("search-")
@@ -47,23 +60,34 @@ def test_space_settings_build_the_space():
 
 
 SEARCH_FILES = ["config.yaml", "proxy/replay.yaml"] + [
-    f"{group}/{option}.yaml" for group in ("controller", "space", "cluster", "scheduler") for option in group_options(group)
+    f"{group}/{option}.yaml"
+    for group in ("controller", "space", "cluster", "scheduler")
+    for option in group_options(group)
 ]
 
 
 @pytest.mark.parametrize("name", SEARCH_FILES)
 def test_every_option_has_a_comment(name):
     path = os.path.join(CONF_DIR, name)
-    for number, line in enumerate(open(path, encoding="utf-8"), 1):
+    with open(path, encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    for number, line in enumerate(lines, 1):
         text = line.strip()
         if text and not text.startswith("#") and (":" in text or text.startswith("- ")) and not text.endswith(":"):
             assert "#" in text, f"{path}:{number} has no comment: {text}"
 
 
-@pytest.mark.parametrize(("overrides", "match"), [
-    (["controller=nope"], "controller"), (["bogus=1"], "bogus"), (["trials"], "override"),
-    (["trials=0"], "at least 1"), (["scheduler.name=lottery"], "unknown scheduler"), (["proxy=replay"], "replay.from"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        (["controller=nope"], "controller"),
+        (["bogus=1"], "bogus"),
+        (["trials"], "override"),
+        (["trials=0"], "at least 1"),
+        (["scheduler.name=lottery"], "unknown scheduler"),
+        (["proxy=replay"], "replay.from"),
+    ],
+)
 def test_bad_overrides_are_one_line_errors(overrides, match):
     with pytest.raises(ConfigError, match=match) as info:
         SearchConfig.from_dict(compose_config(overrides))

@@ -13,8 +13,8 @@ import threading
 
 import pytest
 
-from nas.search import run_search, storage_location
 from nas.config import ConfigError
+from nas.search import run_search, storage_location
 from nas.store import ResultsStore
 
 from .conftest import smoke_config, smoke_overrides, wait_until
@@ -37,8 +37,13 @@ def cluster(ray_env):
 
 
 def cluster_overrides(cluster, tmp_path):
-    return ["cluster=ray", f"cluster.address={cluster.address}", f"cluster.storage={tmp_path / 'storage'}",
-            "cluster.gpus_per_trial=0", "cluster.max_failures=2"]
+    return [
+        "cluster=ray",
+        f"cluster.address={cluster.address}",
+        f"cluster.storage={tmp_path / 'storage'}",
+        "cluster.gpus_per_trial=0",
+        "cluster.max_failures=2",
+    ]
 
 
 def test_multi_node_cluster_needs_shared_storage(tmp_path, cache_dir):
@@ -50,8 +55,9 @@ def test_multi_node_cluster_needs_shared_storage(tmp_path, cache_dir):
 
 def test_failing_trial_kinds_are_data(cluster, tmp_path, cache_dir, monkeypatch):
     monkeypatch.setenv("SPINENET_NAS_TEST_FAULTS", "0:raise,1:nan,2:oom")
-    cfg = smoke_config(tmp_path / "run", cache_dir, 4, 2, *cluster_overrides(cluster[0], tmp_path),
-                       "reward.failed_penalty=-0.5")
+    cfg = smoke_config(
+        tmp_path / "run", cache_dir, 4, 2, *cluster_overrides(cluster[0], tmp_path), "reward.failed_penalty=-0.5"
+    )
     summary = run_search(cfg)
     with ResultsStore.open_readonly(cfg.db_path) as store:
         rows = {r["proposal_index"]: r for r in store.trials()}
@@ -65,14 +71,26 @@ def test_resume_after_sigkill_of_the_driver(cluster, tmp_path, cache_dir):
     run_dir = tmp_path / "run"
     args = smoke_overrides(run_dir, cache_dir, 4, 2, *cluster_overrides(cluster[0], tmp_path))
     env = {**os.environ, "SPINENET_NAS_TEST_KILL_DRIVER_AFTER": "2"}
-    first = subprocess.run([sys.executable, "-m", "nas", "search", *args], env=env, capture_output=True, text=True,
-                           timeout=240)
+    first = subprocess.run(
+        [sys.executable, "-m", "nas", "search", *args],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert first.returncode == -signal.SIGKILL, first.stderr[-2000:]
     with ResultsStore.open_readonly(str(run_dir / "search.db")) as store:
         assert store.count_trials() == 2
     env.pop("SPINENET_NAS_TEST_KILL_DRIVER_AFTER")
-    second = subprocess.run([sys.executable, "-m", "nas", "search", f"resume={run_dir}"], env=env,
-                            capture_output=True, text=True, timeout=240)
+    second = subprocess.run(
+        [sys.executable, "-m", "nas", "search", f"resume={run_dir}"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert second.returncode == 0, second.stderr[-2000:]
     with ResultsStore.open_readonly(str(run_dir / "search.db")) as store:
         rows = store.trials()

@@ -22,20 +22,35 @@ def record_run(folder, space_seed="resnet50"):
     store.set_meta("config", plain)
     for k, dec in enumerate(decisions):
         spec = spec_to_dict(space.decode(dec, name=f"rec-{k}"))
-        store.commit_trial({"trial_id": f"rec{k}", "proposal_index": k, "decisions": list(dec), "spec": spec,
-                            "status": "ok", "reward": 0.1 * (k + 1), "ap": 0.1 * (k + 1), "flops": 100 + k})
+        store.commit_trial(
+            {
+                "trial_id": f"rec{k}",
+                "proposal_index": k,
+                "decisions": list(dec),
+                "spec": spec,
+                "status": "ok",
+                "reward": 0.1 * (k + 1),
+                "ap": 0.1 * (k + 1),
+                "flops": 100 + k,
+            }
+        )
     store.close()
     return decisions
 
 
 def replay_config(source, run_dir, *extra):
-    return SearchConfig.from_dict(compose_config(
-        ["proxy=replay", f"replay.from={source}", f"run.dir={run_dir}", "controller=random", "seed=0", *extra]))
+    return SearchConfig.from_dict(
+        compose_config(
+            ["proxy=replay", f"replay.from={source}", f"run.dir={run_dir}", "controller=random", "seed=0", *extra]
+        )
+    )
 
 
 def test_answer_is_hit_or_nearest_recorded_trial():
-    record = [{"trial_id": "a", "decisions": [0, 0, 0], "status": "ok", "ap": 0.1},
-              {"trial_id": "b", "decisions": [1, 1, 0], "status": "ok", "ap": 0.2}]
+    record = [
+        {"trial_id": "a", "decisions": [0, 0, 0], "status": "ok", "ap": 0.1},
+        {"trial_id": "b", "decisions": [1, 1, 0], "status": "ok", "ap": 0.2},
+    ]
     assert answer(record, (1, 1, 0))["replay"] == "hit:b" and answer(record, (1, 1, 0))["ap"] == 0.2
     assert answer(record, (1, 0, 0))["replay"] == "fallback:a:d=1"  # tie at distance 1: earliest recorded
     assert answer(record, (1, 1, 1))["replay"] == "fallback:b:d=1" and hamming([0, 1], [1, 1, 2]) == 2

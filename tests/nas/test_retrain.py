@@ -16,8 +16,17 @@ def run_dir(tmp_path, cache_dir):
     decisions = space.sample(seed=3, k=0)
     store = ResultsStore(str(tmp_path / "search.db"))
     store.set_meta("config", plain)
-    store.commit_trial({"trial_id": "t0", "proposal_index": 0, "decisions": list(decisions), "status": "ok",
-                        "spec": spec_to_dict(space.decode(decisions, name="cand")), "reward": 0.5, "ap": 0.5})
+    store.commit_trial(
+        {
+            "trial_id": "t0",
+            "proposal_index": 0,
+            "decisions": list(decisions),
+            "status": "ok",
+            "spec": spec_to_dict(space.decode(decisions, name="cand")),
+            "reward": 0.5,
+            "ap": 0.5,
+        }
+    )
     store.close()
     return tmp_path
 
@@ -34,10 +43,15 @@ def test_retrain_two_seeds_records_mean_and_spread(run_dir, capsys):
     assert "search AP 0.5000 | retrained AP" in out and "2 seeds)" in out
 
 
-@pytest.mark.parametrize(("argv", "match"), [
-    (["retrain", "nowhere:best"], "does not exist"), (["retrain", "{run}:zz"], "no trial 'zz'"),
-    (["retrain", "{run}:t0", "--seeds", "0"], "at least 1"), (["retrain", "{run}"], "not RUN:TRIAL"),
-])
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["retrain", "nowhere:best"], "does not exist"),
+        (["retrain", "{run}:zz"], "no trial 'zz'"),
+        (["retrain", "{run}:t0", "--seeds", "0"], "at least 1"),
+        (["retrain", "{run}"], "not RUN:TRIAL"),
+    ],
+)
 def test_bad_input_is_one_line(run_dir, capsys, argv, match):
     assert main([a.format(run=run_dir) for a in argv]) == 2
     err = capsys.readouterr().err

@@ -16,8 +16,18 @@ SPACE = SearchSpace.from_seed("resnet50")
 def row(trial_id, k, status="ok", reward=None, ap=None):
     decisions = SPACE.sample(seed=7, k=k)
     spec = spec_to_dict(SPACE.decode(decisions, name=f"cand-{k}"))
-    return {"trial_id": trial_id, "proposal_index": k, "decisions": list(decisions), "spec": spec,
-            "status": status, "reward": reward, "ap": ap, "flops": 1000 + k, "params": 10 + k, "error": None}
+    return {
+        "trial_id": trial_id,
+        "proposal_index": k,
+        "decisions": list(decisions),
+        "spec": spec,
+        "status": status,
+        "reward": reward,
+        "ap": ap,
+        "flops": 1000 + k,
+        "params": 10 + k,
+        "error": None,
+    }
 
 
 @pytest.fixture
@@ -29,8 +39,12 @@ def store(tmp_path):
 
 def fill(store):
     store.set_meta("config", {"trials": 4, "space": {"seed": "resnet50"}})
-    for tid, k, status, reward, ap in [("a", 0, "ok", 0.10, 0.10), ("b", 1, "nan_loss", 0.0, None),
-                                       ("c", 2, "ok", 0.30, 0.30), ("d", 3, "stopped", 0.20, 0.20)]:
+    for tid, k, status, reward, ap in [
+        ("a", 0, "ok", 0.10, 0.10),
+        ("b", 1, "nan_loss", 0.0, None),
+        ("c", 2, "ok", 0.30, 0.30),
+        ("d", 3, "stopped", 0.20, 0.20),
+    ]:
         assert store.commit_trial(row(tid, k, status, reward, ap)) is True
 
 
@@ -63,7 +77,7 @@ def test_best_leaderboard_summary(store):
 
 
 def test_unknown_trial_and_empty_best(store):
-    with pytest.raises(StoreError, match="no finished trial"):
+    with pytest.raises(StoreError, match="no successfully trained trial"):
         store.best_trial()
     fill(store)
     with pytest.raises(StoreError, match="no trial 'zz'.*known: a, b, c, d"):
@@ -102,14 +116,12 @@ def test_retrains_recorded(store):
 
 
 def test_open_readonly_rejects_missing_and_foreign_files(tmp_path):
-    with pytest.raises(StoreError, match="does not exist"):
-        with ResultsStore.open_readonly(str(tmp_path / "nope.db")):
-            pass
+    with pytest.raises(StoreError, match="does not exist"), ResultsStore.open_readonly(str(tmp_path / "nope.db")):
+        pass
     other = tmp_path / "other.db"
     sqlite3.connect(other).execute("CREATE TABLE x (y)").connection.commit()
-    with pytest.raises(StoreError, match="not a spinenet-nas results store"):
-        with ResultsStore.open_readonly(str(other)):
-            pass
+    with pytest.raises(StoreError, match="not a spinenet-nas results store"), ResultsStore.open_readonly(str(other)):
+        pass
 
 
 def test_run_trial_sources_in_cli(store, capsys):
