@@ -12,6 +12,10 @@ Masks: a base level is valid while the multiset still holds it; an output level 
 an offset while base + offset stays a valid level [1, 7]; a first parent unless it is the last
 candidate; a second parent when above the first. No mask can be all False (each rule leaves one
 option by construction, and `mask` asserts it).
+
+`Walk` is the incremental form of the masks that controllers use while they decide:
+`space.walk(prefix)` then `walk.mask()`, `walk.valid_choices()`, `walk.push(choice)` (checked)
+or `walk.take(choice)` (known valid), and `walk.decisions`.
 """
 
 from __future__ import annotations
@@ -283,7 +287,10 @@ class SearchSpace:
     def sample(self, seed: int, k: int) -> tuple[int, ...]:
         """The k-th seeded sample: uniform over valid options at each step, and its
         randomness depends only on (seed, k), so any sampler can be rebuilt after a crash."""
-        rng = random.Random(f"sample:{seed}:{k}")
+        return self.draw(random.Random(f"sample:{seed}:{k}"))
+
+    def draw(self, rng: random.Random) -> tuple[int, ...]:
+        """A decision list drawn with `rng`: a uniformly chosen valid option at every step."""
         state = Walk(self)
         for _ in self.steps:
             state.take(rng.choice(state.valid_choices()))

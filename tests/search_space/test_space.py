@@ -121,6 +121,7 @@ def test_golden_samples_for_a_fixed_seed():
     resnet50 = SearchSpace.from_seed("resnet50")
     assert resnet50.sample(0, 0) == GOLDEN_RESNET50_S0_K0
     assert SearchSpace.from_seed("r0-sp53").sample(0, 0) == GOLDEN_R0SP53_S0_K0
+    assert resnet50.draw(random.Random("sample:0:0")) == GOLDEN_RESNET50_S0_K0  # sample = draw on its own stream
     spec = resnet50.decode(GOLDEN_RESNET50_S0_K0)
     got = tuple((b.level, b.block_fn[0], b.inputs, b.is_output) for b in spec.blocks)
     assert got == GOLDEN_RESNET50_BLOCKS
