@@ -98,6 +98,8 @@ def check_options(options: SpaceOptions) -> None:
     Raises:
         SpecError: naming the option, its value and the rule.
     """
+    if not isinstance(options.name, str) or not options.name:
+        raise SpecError(f"space name {options.name!r} must be a non-empty string")
     if len(options.stem) < 2:
         raise SpecError("a search space needs at least two stem blocks so the first block has two parents")
     if not isinstance(options.window, int) or options.window < 2:

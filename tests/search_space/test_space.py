@@ -204,6 +204,11 @@ def test_bad_options_are_user_errors(overrides, message):
         SearchSpace.from_seed("resnet50", **overrides)
 
 
+def test_options_need_a_name():
+    with pytest.raises(SpecError, match="space name '' must be a non-empty string"):
+        SpaceOptions.from_dict({"name": ""})
+
+
 def test_unknown_seed_lists_the_known_ones():
     with pytest.raises(SpecError, match="known: resnet50, r0-sp53"):
         SearchSpace.from_seed("resnet51")
