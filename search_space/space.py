@@ -36,6 +36,7 @@ LEVEL_OFFSET, BLOCK_FN = "level_offset", "block_fn"
 PARENT0, PARENT1 = "parent0", "parent1"
 STEP_KINDS = (BASE_LEVEL, OUTPUT_LEVEL, LEVEL_OFFSET, BLOCK_FN, PARENT0, PARENT1)
 LEVEL_STEPS = (BASE_LEVEL, OUTPUT_LEVEL)
+MAX_MUTATION_TRIES = 10_000  # a real space succeeds in a few tries; only a one-spec space runs out
 
 
 @dataclass(frozen=True)
@@ -305,14 +306,18 @@ class SearchSpace:
         invalid; the result always decodes to a spec different from the input's.
 
         Raises:
-            SpecError: `decisions` is not a complete valid list.
+            SpecError: `decisions` is not a complete valid list, or no different spec was found
+                (a space with a single spec).
         """
         decisions = tuple(decisions)
         original = self.decode(decisions)
-        while True:
-            mutated = self._mutate_once(decisions, rng)
+        for _ in range(MAX_MUTATION_TRIES):
+            mutated = self._mutate_once(decisions, rng) if self.steps else None
             if mutated is not None and self.decode(mutated) != original:
                 return mutated
+        raise SpecError(
+            f"no mutation of this spec found in {MAX_MUTATION_TRIES} tries; the space may hold one spec only"
+        )
 
     def _mutate_once(self, decisions: tuple[int, ...], rng: random.Random) -> tuple[int, ...] | None:
         k = rng.randrange(len(self.steps))

@@ -1,5 +1,7 @@
 """Search-space sizes: the paper's formulas (facts §1.2) and the exact count of decision lists."""
 
+import subprocess
+import sys
 from math import comb, factorial, prod
 
 import pytest
@@ -83,6 +85,12 @@ def test_fixed_orderings_count_one_ordering(ordering):
     searched = space_sizes(SearchSpace.from_seed("resnet50"))
     assert fixed.paper_orderings == 1
     assert fixed.decision_lists * 5040 * 120 == searched.decision_lists
+
+
+def test_sizes_and_orderings_stay_pure_standard_library():
+    code = "import sys, search_space.sizes, search_space.orderings; print(sorted(m for m in ('torch', 'numpy', 'ray') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_every_size_is_labelled_and_exact():

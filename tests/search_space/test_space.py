@@ -179,6 +179,17 @@ def test_mutation_golden_and_reproducible():
     assert space.mutate(GOLDEN_RESNET50_S0_K0, random.Random(0)) == child
 
 
+def test_mutation_of_a_one_spec_space_is_a_user_error():
+    options = SpaceOptions(
+        name="one", intermediate_levels=(), output_levels=(3,), level_offsets=(0,), block_fns=("bottleneck",)
+    )
+    space = SearchSpace(options)
+    only = space.sample(0, 0)
+    assert only == (0, 1)  # parent options (0, 1): first 0, second 1 is the only pair
+    with pytest.raises(SpecError, match="no mutation"):
+        space.mutate(only, random.Random(0))
+
+
 def test_options_are_printable_and_serializable():
     options = SearchSpace.from_seed("r35-sp18", ordering="fish", window=4).options
     data = options.to_dict()
