@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from nas.inspect.draw import save_drawing
+from nas.inspect.figures import check_output_file, figure_format
 from nas.sources import resolve_source
 
 
@@ -14,6 +15,9 @@ def default_path(name: str) -> str:
 
 
 def run(args) -> int:
+    if args.output:
+        check_output_file(args.output)
+        figure_format(args.output)
     specs = [resolve_source(args.source).spec]
     if args.compare:
         specs.insert(0, resolve_source(args.compare).spec)

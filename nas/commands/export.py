@@ -50,16 +50,11 @@ def write_export(spec: ArchSpec, fmt: str, model: str | None, path: str | None) 
 
 
 def _top_paths(args) -> list[tuple[str, ArchSpec]]:
-    from nas.inspect.runs import load_run, trial_spec  # the results store: only for --top
+    from nas.inspect.figures import output_folder  # noqa: PLC0415 - run tools only for --top
+    from nas.inspect.runs import load_run, trial_spec
 
     run = load_run(args.source)
-    folder = args.output or os.path.join(args.source, "export")
-    if os.path.isfile(folder):
-        raise UserInputError(f"{folder} is a file; with --top, -o names a folder")
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as err:
-        raise UserInputError(f"cannot create folder {folder} ({err.strerror}); choose a writable path") from None
+    folder = output_folder(args.output or os.path.join(args.source, "export"))
     rows = run.ranked(args.top)
     if not rows:
         raise UserInputError(f"{args.source} has no finished trial with a reward yet; nothing to export")

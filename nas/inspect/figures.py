@@ -39,6 +39,22 @@ def figure_format(path: str) -> str:
     return ext
 
 
+def check_output_file(path: str) -> str:
+    """Fail early, before any rendering, when `path` cannot be a new or replaced file; returns it.
+
+    Raises:
+        UserInputError: it is a directory, its folder is missing, or the folder is not writable.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UserInputError(f"{path} is a directory; give a file path for -o")
+    if not os.path.isdir(folder):
+        raise UserInputError(f"cannot write {path} (no folder {folder}); choose a writable path")
+    if not os.access(folder, os.W_OK):
+        raise UserInputError(f"cannot write {path} (folder not writable); choose a writable path")
+    return path
+
+
 def svg_text(fig: Figure) -> str:
     """The figure as SVG text (for inlining into HTML)."""
     buffer = io.StringIO()
@@ -61,3 +77,28 @@ def save_figure(fig: Figure, path: str) -> str:
     except OSError as err:
         raise UserInputError(f"cannot write {path} ({err.strerror}); choose a writable path") from None
     return path
+
+
+def output_folder(path: str) -> str:
+    """Create folder `path` if needed; returns it.
+
+    Raises:
+        UserInputError: it is a file or cannot be created.
+    """
+    if os.path.isfile(path):
+        raise UserInputError(f"{path} is a file; give a folder for -o")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as err:
+        raise UserInputError(f"cannot create folder {path} ({err.strerror}); choose a writable path") from None
+    return path
+
+
+def save_png_and_svg(fig: Figure, folder: str, stem: str) -> list[str]:
+    """Write `<folder>/<stem>.png` and `.svg`; returns both paths.
+
+    Raises:
+        UserInputError: the folder cannot be created or written.
+    """
+    output_folder(folder)
+    return [save_figure(fig, os.path.join(folder, f"{stem}.{fmt}")) for fmt in ("png", "svg")]

@@ -1,0 +1,36 @@
+"""`nas show RUN [--top K] [--json]`: a run's summary and leaderboard."""
+
+from __future__ import annotations
+
+import json
+
+from nas.inspect.leaderboard import leaderboard_rows, leaderboard_table, summary_data, summary_lines
+from nas.inspect.runs import load_run
+
+
+def run(args) -> int:
+    snapshot = load_run(args.run)
+    summary, rows = summary_data(snapshot), leaderboard_rows(snapshot, args.top)
+    if args.json:
+        print(json.dumps({"summary": summary, "leaderboard": rows}, indent=2))
+        return 0
+    print("\n".join(summary_lines(summary)))
+    print()
+    print(leaderboard_table(rows), end="")
+    return 0
+
+
+def register(verbs) -> None:
+    parser = verbs.add_parser(
+        "show",
+        help="summary and leaderboard of a search run",
+        description="Print a run's summary (controller, trials done/failed, wall time, best AP, "
+        "search-space size) and its leaderboard (rank, trial, AP, AP50, APs/APm/APl in %, "
+        "FLOPs as GMACs (multiply-adds), params, training seconds), best first. Safe while the "
+        "search is still running: it reads a consistent snapshot of the store.\n\n"
+        "example: nas show results/runs/demo --top 5",
+    )
+    parser.add_argument("run", metavar="RUN", help="a run folder (holding search.db)")
+    parser.add_argument("--top", type=int, default=10, metavar="K", help="leaderboard rows (default 10)")
+    parser.add_argument("--json", action="store_true", help="print {summary, leaderboard} as JSON for scripts")
+    parser.set_defaults(func=run)

@@ -1,0 +1,118 @@
+"""Run summary and leaderboard as plain data (for `--json` and HTML) and as a text table.
+
+`summary_data(run)` and `leaderboard_rows(run, top)` are the one source of both the JSON
+(`nas show --json`) and the printed/HTML tables. Metrics stay as stored (AP in [0, 1],
+multiply-adds, parameters); `leaderboard_table` formats them for people (AP in %, GMACs, M).
+"""
+
+from __future__ import annotations
+
+from nas.inspect.runs import RunSnapshot
+from search_space.errors import UserInputError
+
+METRICS = ("ap", "ap50", "ap75", "aps", "apm", "apl")
+ROW_KEYS = ("rank", "trial_id", "status", "reward", *METRICS, "flops", "params", "train_seconds")
+# (header, row key, formatter) of the printed leaderboard
+COLUMNS = (
+    ("rank", "rank", str),
+    ("trial", "trial_id", str),
+    ("status", "status", str),
+    ("AP", "ap", lambda v: f"{100 * v:.1f}"),
+    ("AP50", "ap50", lambda v: f"{100 * v:.1f}"),
+    ("APs", "aps", lambda v: f"{100 * v:.1f}"),
+    ("APm", "apm", lambda v: f"{100 * v:.1f}"),
+    ("APl", "apl", lambda v: f"{100 * v:.1f}"),
+    ("GMACs", "flops", lambda v: f"{v / 1e9:.2f}"),
+    ("params(M)", "params", lambda v: f"{v / 1e6:.2f}"),
+    ("seconds", "train_seconds", lambda v: f"{v:.0f}"),
+)
+
+
+def space_size(config: dict) -> dict | None:
+    """Exact sizes of the run's search space from its stored config (None if not recorded)."""
+    space = config.get("space")
+    if not isinstance(space, dict) or "seed" not in space:
+        return None
+    from search_space.sizes import space_sizes
+    from search_space.space import SearchSpace
+
+    try:
+        return space_sizes(SearchSpace.from_seed(space["seed"], **(space.get("overrides") or {}))).to_dict()
+    except UserInputError:
+        return None
+
+
+def summary_data(run: RunSnapshot) -> dict:
+    """The run summary: name, controller, trial counts, wall time, best trial, space size."""
+    s = run.summary
+    return {
+        "run": run.name,
+        "path": run.path,
+        "controller": run.controller,
+        "trials_done": s["trials"],
+        "trials_requested": s["requested"],
+        "failed": s["failed"],
+        "statuses": s["statuses"],
+        "wall_seconds": run.wall_seconds(),
+        "best_trial": s["best_trial"],
+        "best_reward": s["best_reward"],
+        "best_ap": s["best_ap"],
+        "search_space": space_size(s["config"]),
+        "baseline": run.baseline,
+    }
+
+
+def leaderboard_rows(run: RunSnapshot, top: int | None = 10) -> list[dict]:
+    """The best `top` trials (all for None), best first, with the ROW_KEYS columns.
+
+    Raises:
+        UserInputError: `top` is not positive.
+    """
+    if top is not None and top < 1:
+        raise UserInputError(f"--top {top}: give a positive number of trials")
+    return [
+        {"rank": rank, **{k: row.get(k) for k in ROW_KEYS if k != "rank"}}
+        for rank, row in enumerate(run.ranked(top), start=1)
+    ]
+
+
+def format_cell(row: dict, key: str, fmt) -> str:
+    """One table cell: '-' for a missing value."""
+    value = row.get(key)
+    return "-" if value is None else fmt(value)
+
+
+def leaderboard_table(rows: list[dict]) -> str:
+    """The leaderboard as an aligned text table (AP in %, FLOPs as GMACs, params in millions)."""
+    cells = [[h for h, _, _ in COLUMNS]] + [[format_cell(r, k, f) for _, k, f in COLUMNS] for r in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    lines = ["  ".join(c.rjust(w) if i > 2 else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths)))
+             for line in cells]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m{secs:02d}s"
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """The summary as 'key: value' lines for people."""
+    requested = summary["trials_requested"]
+    best = "-" if summary["best_trial"] is None else (
+        f"{100 * summary['best_ap']:.1f} AP (trial {summary['best_trial']})" if summary["best_ap"] is not None
+        else f"reward {summary['best_reward']:.4f} (trial {summary['best_trial']})")
+    size = summary["search_space"]
+    return [
+        f"run: {summary['run']} ({summary['path']})",
+        f"controller: {summary['controller']}",
+        f"trials: {summary['trials_done']} done" + (f" of {requested}" if requested else "")
+        + f", {summary['failed']} failed",
+        f"wall time: {_duration(summary['wall_seconds'])}",
+        f"best: {best}",
+        "search space: " + ("-" if size is None else
+                            f"{size['paper_total_window']:.3e} (paper count, window rule), "
+                            f"{size['decision_lists']:.3e} decision lists"),
+    ]
