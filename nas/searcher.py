@@ -40,17 +40,18 @@ def trial_status(result: dict | None, error: bool) -> tuple[str, str | None]:
 
 
 def reward_of(status: str, result: dict | None, cfg: SearchConfig) -> float:
-    """The controller's reward: shaped AP for ok/stopped trials, the penalty for failures."""
+    """The controller's reward: shaped AP for ok/stopped trials, the penalty for failures.
+
+    A trial stopped early by ASHA has no FLOPs count; with a FLOPs term its reward is plain AP.
+    """
     from controller.reward import shaped_reward
 
-    ap = (result or {}).get("ap")
+    ap, flops = (result or {}).get("ap"), (result or {}).get("flops")
     if status not in ("ok", "stopped") or ap is None or not math.isfinite(ap):
         return float(cfg.reward.failed_penalty)
-    return float(
-        shaped_reward(
-            ap, (result or {}).get("flops"), target_flops=cfg.reward.target_flops, flops_weight=cfg.reward.flops_weight
-        )
-    )
+    if flops is None:
+        return float(ap)
+    return float(shaped_reward(ap, flops, target_flops=cfg.reward.target_flops, flops_weight=cfg.reward.flops_weight))
 
 
 def trial_row(trial_id: str, proposal, result: dict | None, error: bool, cfg: SearchConfig) -> dict:
