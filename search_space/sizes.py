@@ -16,15 +16,20 @@ in [1, 7]. It is counted by walking the masks: a dynamic program over the level 
 levels left, outputs used), times the block steps' counts read from their masks (those masks
 depend on one earlier value only, and their product is the same for every level-pick list,
 since it depends only on the multiset of base levels). Several decision lists can give the same
-spec (levels are many-to-one in base + offset), so distinct specs are at most this number.
+spec (levels are many-to-one in base + offset); `distinct_specs` counts the specs themselves:
+the distinct intermediate level sequences (a dynamic program whose state is the set of base
+multisets still left that are consistent with the levels so far) times the output orders, the
+block types and the windowed connections, which a spec determines one to one.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import asdict, dataclass
+from functools import cache
 from math import comb, factorial, prod
 
-from search_space.space import LEVEL_STEPS, PARENT0, PARENT1, SearchSpace, Walk
+from search_space.space import LEVEL_STEPS, PARENT0, PARENT1, SearchSpace, Walk, level_is_valid
 
 # What each SpaceSizes field counts, for printing beside the number.
 LABELS = {
@@ -36,6 +41,7 @@ LABELS = {
     "paper_total": "paper total (orderings x connections x adjustments x types)",
     "paper_total_window": "paper total with the window rule",
     "decision_lists": "distinct decision lists of this space (exact, from the masks)",
+    "distinct_specs": "distinct architectures (specs) of this space (exact)",
 }
 
 
@@ -49,6 +55,7 @@ class SpaceSizes:
     paper_level_offsets: int
     paper_block_types: int
     decision_lists: int
+    distinct_specs: int
 
     @property
     def paper_total(self) -> int:
@@ -120,6 +127,41 @@ def decision_lists(space: SearchSpace) -> int:
     return level_lists * _block_phase_count(walk)
 
 
+def _next_levels(states: frozenset, offsets: tuple[int, ...]) -> dict[int, frozenset]:
+    """For each next level, the base multisets left after it, over all bases that could give it."""
+    nexts: dict[int, set] = defaultdict(set)
+    for left in states:
+        for base in set(left):
+            rest = list(left)
+            rest.remove(base)
+            for off in offsets:
+                if level_is_valid(base + off):
+                    nexts[base + off].add(tuple(rest))
+    return {level: frozenset(rest) for level, rest in nexts.items()}
+
+
+def distinct_level_sequences(space: SearchSpace) -> int:
+    """Number of distinct intermediate level sequences the space can produce."""
+    offsets = space.options.level_offsets
+    if space.fixed_bases is not None:
+        return prod(sum(level_is_valid(b + off) for off in offsets) for b in space.fixed_bases)
+
+    @cache
+    def count(states: frozenset) -> int:
+        if not next(iter(states)):
+            return 1
+        return sum(count(rest) for rest in _next_levels(states, offsets).values())
+
+    return count(frozenset([space.options.intermediate_levels]))
+
+
+def distinct_specs(space: SearchSpace) -> int:
+    """Exact number of distinct specs of `space` (see the module docstring)."""
+    outputs = 1 if space.fixed_outputs is not None else factorial(space.num_output)
+    types = len(space.options.block_fns) ** (space.num_intermediate + space.num_output)
+    return distinct_level_sequences(space) * outputs * types * connections(space, windowed=True)
+
+
 def space_sizes(space: SearchSpace) -> SpaceSizes:
     """All sizes of a space, exact integers."""
     opts = space.options
@@ -130,4 +172,5 @@ def space_sizes(space: SearchSpace) -> SpaceSizes:
         paper_level_offsets=len(opts.level_offsets) ** space.num_intermediate,
         paper_block_types=len(opts.block_fns) ** (space.num_intermediate + space.num_output),
         decision_lists=decision_lists(space),
+        distinct_specs=distinct_specs(space),
     )

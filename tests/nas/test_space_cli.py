@@ -23,6 +23,8 @@ def test_space_text_labels_paper_counts_and_decision_lists(capsys):
     assert "1,062,485,424,000,000,000" in out  # connections under the window rule
     assert "distinct decision lists of this space (exact, from the masks)" in out
     assert "22,079,264,974,776,705,849,753,600,000,000,000" in out
+    assert "distinct architectures (specs) of this space (exact)" in out
+    assert "332,166,115,706,838,492,119,040,000,000,000" in out
     assert "decisions: 70 total, 10 base_level, 5 output_level" in out
 
 

@@ -7,7 +7,7 @@ from math import comb, factorial, prod
 import pytest
 
 from search_space.seeds import seed_names
-from search_space.sizes import LABELS, decision_lists, space_sizes
+from search_space.sizes import LABELS, decision_lists, distinct_level_sequences, distinct_specs, space_sizes
 from search_space.space import SearchSpace
 from search_space.space_options import SpaceOptions
 
@@ -20,7 +20,11 @@ TINY = {
     ),
     "repeated-levels-and-types": SpaceOptions(
         name="t2", stem=TWO_L2, intermediate_levels=(3, 3, 4), output_levels=(5,),
-        level_offsets=(0, 2), block_fns=("bottleneck", "residual"), window=2,
+        level_offsets=(0,), block_fns=("bottleneck", "residual"), window=2,
+    ),
+    "base-offset-collisions": SpaceOptions(
+        name="t4", stem=TWO_L2, intermediate_levels=(2, 3), output_levels=(3, 4),
+        level_offsets=(-1, 0, 1), block_fns=("bottleneck",), window=2,
     ),
     "fish-order": SpaceOptions(
         name="t3", stem=TWO_L2, intermediate_levels=(2, 3, 3), output_levels=(3, 4),
@@ -31,14 +35,19 @@ TINY = {
 
 def _enumerate(space, prefix=()):
     if len(prefix) == len(space.steps):
-        return 1
-    return sum(_enumerate(space, prefix + (c,)) for c, ok in enumerate(space.mask(prefix)) if ok)
+        return [prefix]
+    return [leaf for c, ok in enumerate(space.mask(prefix)) if ok for leaf in _enumerate(space, prefix + (c,))]
 
 
 @pytest.mark.parametrize("case", sorted(TINY))
-def test_decision_lists_equal_brute_force_enumeration(case):
+def test_counts_equal_brute_force_enumeration(case):
     space = SearchSpace(TINY[case])
-    assert decision_lists(space) == _enumerate(space)
+    leaves = _enumerate(space)
+    assert decision_lists(space) == len(leaves)
+    specs = {space.decode(d) for d in leaves}
+    assert distinct_specs(space) == len(specs)
+    # bases (2, 3) + offsets (1, -1) give the levels of bases (3, 2) + offsets (0, 0)
+    assert (len(specs) < len(leaves)) is (case == "base-offset-collisions")
 
 
 def test_tiny_count_by_hand():
@@ -65,6 +74,13 @@ def test_resnet50_decision_lists_closed_form():
     assert multinomial == 5040
     sizes = space_sizes(SearchSpace.from_seed("resnet50"))
     assert sizes.decision_lists == multinomial * factorial(5) * 4**10 * 2**15 * sizes.window_connections
+
+
+def test_resnet50_distinct_specs_collapse_base_and_offset():
+    space = SearchSpace.from_seed("resnet50")
+    assert distinct_level_sequences(space) == 79_506_231  # of 5040 * 4**10 level-pick/offset lists
+    sizes = space_sizes(space)
+    assert sizes.distinct_specs == 79_506_231 * 120 * 2**15 * sizes.window_connections
 
 
 @pytest.mark.parametrize("name", [n for n in seed_names() if n != "resnet50"])
