@@ -5,6 +5,7 @@ TPU code; compile, channels_last, determinism and the torch spec file."""
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 import pytest
 import torch
@@ -88,7 +89,7 @@ def test_long_stem_is_a_scale_decreased_chain():
     model = SpineNet(spec, filter_size_scale=1.0)
     strides = [group[0].branch[1][0].stride[0] for group in model.stem_blocks]
     levels = [2] + [level for level, _ in spec.stem]
-    assert strides == [2 ** (b - a) for a, b in zip(levels, levels[1:])]
+    assert strides == [2 ** (b - a) for a, b in pairwise(levels)]
     assert [group.out_channels for group in model.stem_blocks][-1] == 4 * 256  # L5 bottleneck: 4C
 
 
