@@ -253,18 +253,25 @@ class SearchSpace:
         Raises:
             SpecError: wrong length, or a decision that is out of range or masked.
         """
-        state = self._complete_walk(list(decisions))
-        blocks = [self._block(state, self.num_stem + i, base, False) for i, base in enumerate(state.bases)]
-        first_output = self.num_stem + self.num_intermediate
-        blocks += [self._block(state, first_output + j, level, True) for j, level in enumerate(state.outputs)]
+        blocks = tuple(BlockSpec(*fields) for fields in self.block_fields(decisions))
         opts = self.options
-        return ArchSpec(name, tuple(blocks), opts.stem, opts.min_level, opts.max_level)
+        return ArchSpec(name, blocks, opts.stem, opts.min_level, opts.max_level)
 
-    def _block(self, state: Walk, f: int, base: int, is_output: bool) -> BlockSpec:
+    def block_fields(self, decisions: Sequence[int]) -> list[tuple[int, str, tuple[int, int], bool]]:
+        """(level, block_fn, inputs, is_output) of each block of a complete decision list.
+
+        Raises:
+            SpecError: as `decode`.
+        """
+        state = self._complete_walk(list(decisions))
         get = state.values.get
-        level = base + get((LEVEL_OFFSET, f), 0)
-        fn = get((BLOCK_FN, f), self.options.block_fns[0])
-        return BlockSpec(level, fn, (get((PARENT0, f)), get((PARENT1, f))), is_output)
+        default_fn = self.options.block_fns[0]
+        levels = [(base + get((LEVEL_OFFSET, self.num_stem + i), 0), False) for i, base in enumerate(state.bases)]
+        levels += [(level, True) for level in state.outputs]
+        return [
+            (level, get((BLOCK_FN, f), default_fn), (get((PARENT0, f)), get((PARENT1, f))), is_output)
+            for f, (level, is_output) in enumerate(levels, start=self.num_stem)
+        ]
 
     def encode(self, spec: ArchSpec) -> tuple[int, ...]:
         """The canonical decision list of a spec in this space (rule in `encoding.py`).
