@@ -219,6 +219,7 @@ def run_search(cfg: SearchConfig, resuming: bool = False) -> dict:
 def _run_tune(cfg: SearchConfig, resuming: bool) -> None:
     import ray
 
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # our own progress lines replace Tune's tables
     started_here = init_ray(cfg)
     try:
         make_tuner(cfg, resuming).fit()

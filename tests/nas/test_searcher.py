@@ -1,0 +1,75 @@
+"""The searcher's bookkeeping without Ray: commit before feedback, a re-run trial counted once,
+restored trials counted as outstanding, failures mapped to the penalty, ASHA-stopped rows, and a
+rebuilt controller (checkpoint + stored rows) equal to the one that never stopped."""
+
+import pytest
+
+from nas.config import SearchConfig, compose_config
+from nas.searcher import SearchRuntime, trial_status
+from nas.store import ResultsStore
+
+
+def config(tmp_path, *extra):
+    return SearchConfig.from_dict(
+        compose_config([f"run.dir={tmp_path}", "proxy=smoke", "trials=6", "checkpoint_every=2", *extra])
+    )
+
+
+def ok(ap):
+    return {"final": True, "status": "ok", "ap": ap, "flops": 10, "params": 5, "epochs_done": 3}
+
+
+@pytest.mark.parametrize(
+    ("result", "error", "expected"),
+    [
+        (ok(0.2), False, ("ok", None)),
+        ({"final": True, "status": "nan_loss", "error": "loss is nan"}, False, ("nan_loss", "loss is nan")),
+        ({"final": False, "ap": 0.1, "epoch": 1}, False, ("stopped", None)),
+        (None, False, ("error", "the trial reported no result")),
+        ({"ap": 0.1, "final": False}, True, ("error", "Ray saw the trial's worker or node die (retries used up)")),
+    ],
+)
+def test_trial_status(result, error, expected):
+    assert trial_status(result, error) == expected
+
+
+def test_commit_then_feedback_once_and_penalty(tmp_path):
+    rt = SearchRuntime(config(tmp_path, "controller=evolution", "reward.failed_penalty=-1"))
+    for k in range(3):
+        rt.suggest(f"t{k}")
+    assert rt.wanted() == 3 and rt.outstanding() == 3
+    assert rt.complete("t1", ok(0.3), False)["reward"] == 0.3
+    assert rt.complete("t1", ok(0.9), False) is None  # Ray re-ran a stored trial: ignored
+    row = rt.complete("t0", {"final": True, "status": "oom", "error": "OutOfMemoryError: x"}, False)
+    assert (row["status"], row["reward"], row["error"]) == ("oom", -1.0, "OutOfMemoryError: x")
+    stopped = rt.complete("t2", {"final": False, "ap": 0.05, "epoch": 1}, False)
+    assert (stopped["status"], stopped["reward"], stopped["epochs_done"]) == ("stopped", 0.05, 1)
+    assert rt.controller.num_feedbacks == 3 and rt.fed == 3
+    assert rt.store.latest_checkpoint()["trials_fed"] == 2
+
+
+def test_restored_and_rerun_trials_are_counted_once(tmp_path):
+    rt = SearchRuntime(config(tmp_path, "controller=random"))
+    for k in range(3):
+        rt.suggest(f"t{k}")
+    rt.complete("t0", ok(0.1), False)
+    rt.live.clear()  # a new driver: it knows only what Ray reports as unfinished
+    rt.ray_live = {"t0", "t1", "t2"}  # t0 re-run by Ray although stored
+    assert rt.outstanding() == 2 and rt.wanted() == 6 - 1 - 2
+    assert rt.complete("t2", ok(0.4), False)["proposal_index"] == 2  # proposal rebuilt from the store
+
+
+@pytest.mark.parametrize("name", ["ppo", "evolution", "random"])
+def test_rebuilt_controller_equals_the_uninterrupted_one(tmp_path, name):
+    cfg = config(tmp_path, f"controller={name}", "controller.options={}" if name == "random" else "seed=0")
+    rt = SearchRuntime(cfg)
+    for k in range(5):
+        rt.suggest(f"t{k}")
+        rt.complete(f"t{k}", ok(0.1 * (k % 3)), False)
+    rt.store.close()
+    rebuilt = SearchRuntime(cfg)  # checkpoint after 4 rewards + feedback of row 5
+    assert rebuilt.fed == 5
+    assert rebuilt.controller.state_dict() == rt.controller.state_dict()
+    assert rebuilt.controller.propose().decisions == rt.controller.propose().decisions
+    with ResultsStore.open_readonly(cfg.db_path) as store:
+        assert store.latest_checkpoint()["trials_fed"] == 4
