@@ -143,13 +143,9 @@ class SearchSpace:
         self.num_intermediate = len(options.intermediate_levels)
         self.num_output = len(options.output_levels)
         self.base_level_values = tuple(sorted(set(options.intermediate_levels)))
-        fixed = fixed_levels(options.ordering, options.intermediate_levels, options.output_levels)
-        self.fixed_bases, self.fixed_outputs = fixed if fixed else (None, None)
+        # base levels / output levels in block order when the space does not decide them
+        self.fixed_bases, self.fixed_outputs = self._fixed_orders()
         self.steps: tuple[Step, ...] = tuple(self._build_steps())
-        if len(self.base_level_values) == 1 and self.fixed_bases is None:
-            self.fixed_bases = options.intermediate_levels  # a single level leaves no choice
-        if len(options.output_levels) == 1 and self.fixed_outputs is None:
-            self.fixed_outputs = options.output_levels
         # per step: its masks keyed by the one earlier value they depend on (see _static_masks)
         self.static_masks = {step.index: self._static_masks(step) for step in self.steps}
 
@@ -164,6 +160,15 @@ class SearchSpace:
         from search_space.seeds import seed_options
 
         return cls(seed_options(name, **overrides))
+
+    def _fixed_orders(self) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
+        """The orders a fixed `ordering` sets, or a single repeated level leaves (else None)."""
+        opts = self.options
+        fixed = fixed_levels(opts.ordering, opts.intermediate_levels, opts.output_levels)
+        if fixed:
+            return fixed
+        bases = opts.intermediate_levels if len(self.base_level_values) == 1 else None
+        return bases, (opts.output_levels if len(opts.output_levels) == 1 else None)
 
     def candidate_parents(self, feature: int, is_output: bool) -> tuple[int, ...]:
         """Features a block at `feature` may take as parents (window for intermediates)."""
