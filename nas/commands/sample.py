@@ -41,10 +41,11 @@ def run(args) -> int:
 def register(verbs) -> None:
     parser = verbs.add_parser(
         "sample",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="print seeded random specs of a search space as JSON lines",
-        description="Print K valid specs drawn uniformly step by step from the search space, one "
-        "JSON object per line (the spec file format plus 'decisions'). Sample k depends only on "
-        "(seed, k), so the same command prints the same lines.\n\n"
+        description="Print K valid specs drawn uniformly step by step from the search space, one\n"
+        "JSON object per line (the spec file format plus 'decisions'). Sample k depends only\n"
+        "on (seed, k), so the same command prints the same lines.\n\n"
         "example: nas sample --space resnet50 --n 3 --seed 0 > samples.jsonl",
     )
     add_space_arguments(parser)

@@ -73,11 +73,12 @@ def run(args) -> int:
 def register(verbs) -> None:
     parser = verbs.add_parser(
         "space",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="print a search space's options and sizes",
-        description="Print the options of a search space, its decision steps and its sizes: the "
-        "paper's counts ((N-5)!*5! orderings, connections with and without the window rule, "
-        "4^(N-5) level adjustments, 2^N block types) and, separately, the exact number of "
-        "distinct decision lists of this implementation.\n\n"
+        description="Print the options of a search space, its decision steps and its sizes:\n"
+        "the paper's counts ((N-5)!*5! orderings, connections with and without the window rule,\n"
+        "4^(N-5) level adjustments, 2^N block types) and, separately, the exact numbers of\n"
+        "distinct decision lists and distinct specs of this implementation.\n\n"
         "example: nas space --space r35-sp18 --json",
     )
     add_space_arguments(parser)
