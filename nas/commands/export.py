@@ -50,7 +50,7 @@ def write_export(spec: ArchSpec, fmt: str, model: str | None, path: str | None) 
 
 
 def _top_paths(args) -> list[tuple[str, ArchSpec]]:
-    from nas.inspect.figures import output_folder  # noqa: PLC0415 - run tools only for --top
+    from nas.inspect.figures import output_folder  # run tools: only for --top
     from nas.inspect.runs import load_run, trial_spec
 
     run = load_run(args.source)

@@ -25,6 +25,7 @@ from search_space.validation import HIGHEST_LEVEL, LOWEST_LEVEL
 NODE_SIZE = 0.52  # side of a bottleneck square / diameter of a residual circle, in grid units
 INCH_PER_FEATURE = 0.62  # horizontal room per block: labels stay legible for 20+ blocks
 INCH_PER_LEVEL = 0.66  # vertical room per level (same grid unit as a feature, plus labels)
+ARC_ROOM = 0.6  # how far (in levels) an arc may bow beyond the lowest/highest level
 PARENT_STYLE = {"color": "#4a4a4a", "linewidth": 1.0, "alpha": 0.75, "linestyle": "-"}
 MERGE_STYLE = {"color": "#d62728", "linewidth": 1.6, "alpha": 0.95, "linestyle": (0, (4, 2))}
 EDGE_STYLES = {PARENT: PARENT_STYLE, MERGE: MERGE_STYLE}
@@ -63,22 +64,38 @@ def _draw_nodes(ax: Axes, layout: Layout, id_prefix: str) -> dict[int, object]:
     return patches
 
 
-def _curvature(span: int, rise: int) -> float:
-    """Adjacent blocks get straight arrows; longer ones bow (more the further they reach)."""
+def _clamped(rad: float, x0: int, y0: int, x1: int, y1: int, bounds: tuple[float, float]) -> float:
+    """`rad` reduced so the arc's apex stays within the level `bounds` (arc3's apex lies at
+    mid_y - rad * dx / 2 for a left-to-right arrow)."""
+    mid_y, half_dx = (y0 + y1) / 2, (x1 - x0) / 2
+    low, high = bounds
+    return min(rad, (mid_y - low) / half_dx) if rad > 0 else max(rad, (mid_y - high) / half_dx)
+
+
+def _curvature(x0: int, y0: int, x1: int, y1: int, bounds: tuple[float, float]) -> float:
+    """Arc of an arrow: straight between neighbours; longer ones bow more the further they
+    reach (below for flat or falling arrows, above for rising ones), bent the other way when
+    the frame leaves too little room, so every arrow stays inside the drawing."""
+    span = x1 - x0
     if span <= 1:
         return 0.0
     bend = min(0.12 + 0.03 * span, 0.4)
-    return bend if rise <= 0 else -bend
+    rad = bend if y1 <= y0 else -bend
+    clamped = _clamped(rad, x0, y0, x1, y1, bounds)
+    if abs(clamped) >= 0.5 * bend:
+        return clamped
+    return _clamped(-rad, x0, y0, x1, y1, bounds)
 
 
 def _draw_edges(ax: Axes, layout: Layout, patches: dict[int, object], id_prefix: str) -> None:
     levels = {n.feature: n.level for n in layout.nodes}
+    bounds = (layout.levels[0] - ARC_ROOM, layout.levels[-1] + ARC_ROOM)
     for edge in layout.edges:
-        rad = _curvature(edge.target - edge.source, levels[edge.target] - levels[edge.source])
+        start, end = (edge.source, levels[edge.source]), (edge.target, levels[edge.target])
         arrow = FancyArrowPatch(
-            (edge.source, levels[edge.source]), (edge.target, levels[edge.target]),
-            patchA=patches[edge.source], patchB=patches[edge.target], arrowstyle="-|>", mutation_scale=9,
-            connectionstyle=f"arc3,rad={rad}", zorder=1, **EDGE_STYLES[edge.kind],
+            start, end, patchA=patches[edge.source], patchB=patches[edge.target], arrowstyle="-|>",
+            mutation_scale=9, connectionstyle=f"arc3,rad={_curvature(*start, *end, bounds):.4f}", zorder=1,
+            **EDGE_STYLES[edge.kind],
         )
         arrow.set_gid(f"{id_prefix}{'edge' if edge.kind == PARENT else 'merge'}-{edge.source}-{edge.target}")
         ax.add_patch(arrow)

@@ -94,7 +94,7 @@ def leaderboard_table(rows: list[dict]) -> str:
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     return f"{minutes // 60}h{minutes % 60:02d}m{secs:02d}s"
 
 

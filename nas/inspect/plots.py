@@ -66,6 +66,16 @@ def _empty(ax: Axes, message: str) -> None:
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="#666666")
 
 
+def _finish(ax: Axes, xlabel: str, ylabel: str, title: str, legend: bool) -> None:
+    """Axis labels, title, light grid, and the legend when anything was plotted."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(color="#e5e5e5", linewidth=0.6)
+    if legend:
+        ax.legend(fontsize=8, loc="lower right")
+
+
 def reward_figure(run: RunSnapshot) -> Figure:
     """Reward of every trial in feedback order, with the running best and a moving average."""
     fig = new_figure(7.5, 4.2)
@@ -85,12 +95,8 @@ def reward_figure(run: RunSnapshot) -> Figure:
             label=f"moving average ({MOVING_AVERAGE_WINDOW} trials)")
     if not rewards:
         _empty(ax, "no finished trials yet")
-    ax.set_xlabel("trial (in the order rewards reached the controller)")
-    ax.set_ylabel("reward (held-out AP, 0-1)")
-    ax.set_title(f"{run.name}: reward per trial ({run.controller})", fontsize=10)
-    ax.grid(color="#e5e5e5", linewidth=0.6)
-    if rewards:
-        ax.legend(fontsize=8, loc="lower right")
+    _finish(ax, "trial (in the order rewards reached the controller)", "reward (held-out AP, 0-1)",
+            f"{run.name}: reward per trial ({run.controller})", bool(rewards))
     return fig
 
 
@@ -118,12 +124,8 @@ def pareto_figure(run: RunSnapshot) -> Figure:
         ax.scatter([run.baseline["flops"] / 1e9], [100 * run.baseline["ap"]], marker="*", s=160, color="#2ca02c",
                    edgecolor="black", zorder=5, label=f"seed baseline ({run.baseline.get('label', 'seed')})",
                    ).set_gid("baseline")
-    ax.set_xlabel("FLOPs (G multiply-adds at the proxy input size)")
-    ax.set_ylabel("AP (%, held-out split)")
-    ax.set_title(f"{run.name}: AP vs FLOPs", fontsize=10)
-    ax.grid(color="#e5e5e5", linewidth=0.6)
-    if points:
-        ax.legend(fontsize=8, loc="lower right")
+    _finish(ax, "FLOPs (G multiply-adds at the proxy input size)", "AP (%, held-out split)",
+            f"{run.name}: AP vs FLOPs", bool(points))
     return fig
 
 
@@ -135,10 +137,6 @@ def compare_figure(runs: Sequence[RunSnapshot]) -> Figure:
         rewards = [t["reward"] for t in run.trials]
         _series(ax, range(1, len(rewards) + 1), running_best(rewards), f"best-{i}", drawstyle="steps-post",
                 linewidth=1.6, label=f"{run.name} ({run.controller}, {len(rewards)} trials)")
-    ax.set_xlabel("trials done")
-    ax.set_ylabel("best reward so far (held-out AP, 0-1)")
-    ax.set_title("best-so-far reward by run", fontsize=10)
-    ax.grid(color="#e5e5e5", linewidth=0.6)
-    if any(t["reward"] is not None for run in runs for t in run.trials):
-        ax.legend(fontsize=8, loc="lower right")
+    _finish(ax, "trials done", "best reward so far (held-out AP, 0-1)", "best-so-far reward by run",
+            any(t["reward"] is not None for run in runs for t in run.trials))
     return fig

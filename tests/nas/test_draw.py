@@ -53,7 +53,8 @@ def test_draw_svg_counts_blocks_and_arrows(capsys, tmp_path):
     text = out.read_text()
     for label in ("P3", "P4", "P5", "P6", "P7", "bottleneck", "residual", "implicit merge"):
         assert f">{label}<" in text
-    assert text == open("results/spinenet-49.svg").read()  # the committed drawing is current
+    with open("results/spinenet-49.svg", encoding="utf-8") as handle:
+        assert text == handle.read()  # the committed drawing is current
 
 
 def test_compare_draws_two_specs_with_unique_ids(tmp_path):

@@ -170,7 +170,7 @@ def test_report_is_self_contained(capsys, runs, tmp_path):
 
 
 def test_export_top_k(capsys, runs, tmp_path):
-    code, out, _ = cli(capsys, "export", runs / "evo", "--top", "2", "--format", "json", "-o", tmp_path / "best")
+    code, _, _ = cli(capsys, "export", runs / "evo", "--top", "2", "--format", "json", "-o", tmp_path / "best")
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "best").iterdir()) == ["top1-t3.json", "top2-t5.json"]
     assert load_spec(str(tmp_path / "best" / "top1-t3.json")) == SPACE.decode(SPACE.sample(seed=7, k=3), name="cand-t3")
@@ -195,7 +195,7 @@ def test_bad_run_dir_is_one_line_exit_2(capsys, tmp_path, verb):
     (tmp_path / "notastore" / "search.db").write_text("garbage that is not sqlite")
     for run, fragment in [(tmp_path / "missing", "does not exist"), (tmp_path, "has no search.db"),
                           (tmp_path / "notastore", "")]:
-        code, out, err = cli(capsys, verb, run)
+        code, _, err = cli(capsys, verb, run)
         assert code == 2 and err.count("\n") == 1 and err.startswith(f"nas {verb}: error: ")
         assert fragment in err
 
