@@ -47,6 +47,8 @@ def describe_model(
     with torch.device("meta"):
         backbone = build_backbone(spec, config)
         head = build_head(backbone.out_channels, config, num_classes)
+    backbone.eval()  # inference mode: BN accepts batch 1 at a 1x1 level
+    head.eval()
     params = sum(p.numel() for module in (backbone, head) for p in module.parameters())
     images = torch.empty(1, 3, image_size, image_size, device="meta")
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
