@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from nas.commands.space import add_space_arguments, space_from_args
+from nas.commands.space import add_space_verb, space_from_args
 from search_space.serialize import spec_to_dict
 
 MAX_SAMPLES = 100_000  # a guard against typos; a search samples far fewer
@@ -39,16 +39,15 @@ def run(args) -> int:
 
 
 def register(verbs) -> None:
-    parser = verbs.add_parser(
+    parser = add_space_verb(
+        verbs,
         "sample",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="print seeded random specs of a search space as JSON lines",
-        description="Print K valid specs drawn uniformly step by step from the search space, one\n"
+        "print seeded random specs of a search space as JSON lines",
+        "Print K valid specs drawn uniformly step by step from the search space, one\n"
         "JSON object per line (the spec file format plus 'decisions'). Sample k depends only\n"
         "on (seed, k), so the same command prints the same lines.\n\n"
         "example: nas sample --space resnet50 --n 3 --seed 0 > samples.jsonl",
     )
-    add_space_arguments(parser)
     parser.add_argument("--n", type=positive_count, default=1, help="number of specs (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="sampler seed (default 0)")
     parser.set_defaults(func=run)

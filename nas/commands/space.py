@@ -24,6 +24,15 @@ def add_space_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_space_verb(verbs, name: str, help_text: str, description: str) -> argparse.ArgumentParser:
+    """A verb's parser that keeps the description's line breaks and takes the space options."""
+    parser = verbs.add_parser(
+        name, formatter_class=argparse.RawDescriptionHelpFormatter, help=help_text, description=description
+    )
+    add_space_arguments(parser)
+    return parser
+
+
 def space_from_args(args: argparse.Namespace) -> SearchSpace:
     """The search space named by the parsed space arguments.
 
@@ -71,16 +80,15 @@ def run(args) -> int:
 
 
 def register(verbs) -> None:
-    parser = verbs.add_parser(
+    parser = add_space_verb(
+        verbs,
         "space",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        help="print a search space's options and sizes",
-        description="Print the options of a search space, its decision steps and its sizes:\n"
+        "print a search space's options and sizes",
+        "Print the options of a search space, its decision steps and its sizes:\n"
         "the paper's counts ((N-5)!*5! orderings, connections with and without the window rule,\n"
         "4^(N-5) level adjustments, 2^N block types) and, separately, the exact numbers of\n"
         "distinct decision lists and distinct specs of this implementation.\n\n"
         "example: nas space --space r35-sp18 --json",
     )
-    add_space_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON (sizes as exact integers)")
     parser.set_defaults(func=run)
