@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 
+from nas.commands.data import _positive  # the shared positive-integer argument type
 from nas.sources import resolve_source
 from search_space.scaling import SCALING_MAP, get_scaling
 
@@ -75,15 +76,3 @@ def register(verbs) -> None:
     parser.add_argument("--num-classes", type=_positive, default=90, help="head classes (default 90, as the paper)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be a positive integer")
-    return value

@@ -52,7 +52,7 @@ def test_spec_file_source(capsys, tmp_path):
 @pytest.mark.parametrize("argv,message", [
     (["info", "nope"], "unknown SOURCE 'nope'"),
     (["info", "spinenet-49", "--model", "12"], "invalid choice: '12'"),
-    (["info", "spinenet-49", "--input-size", "0"], "0 must be a positive integer"),
+    (["info", "spinenet-49", "--input-size", "0"], "'0' is not a positive integer"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
     code, out, err = run_cli(capsys, *argv)
