@@ -11,9 +11,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field, fields
 
-from search_space.errors import UserInputError
-
 from proxy_trainer.modeling.model_config import ModelConfig
+from search_space.errors import UserInputError
 
 SCHEDULES = ("cosine", "step")
 DATA_KINDS = ("synthetic", "coco")
@@ -43,6 +42,8 @@ class ProxyConfig:
     step_gamma: float = 0.1  # step schedule: LR factor per milestone
     grad_clip: float = 10.0  # max global gradient norm; 0 turns clipping off
     hflip: bool = True  # random horizontal flips while training
+    score_threshold: float = 0.05  # detections kept for COCOeval above this score (torchvision's 0.05);
+    # lower values let short proxy runs, whose scores are still near the 0.01 prior, be ranked
     seed: int = 0  # seeds weights, shuffling and flips
     num_threads: int = 0  # torch CPU threads; 0 leaves torch's default
     device: str = "auto"  # 'auto' (CUDA when present), 'cpu' or 'cuda'
@@ -50,13 +51,14 @@ class ProxyConfig:
     def __post_init__(self) -> None:
         _check_positive(self, ("image_size", "epochs", "batch_size", "lr"), "proxy")
         _check_range(self, "warmup", 0.0, 1.0, "proxy")
+        _check_range(self, "score_threshold", 0.0, 1.0, "proxy")
         _check_choice(self, "schedule", SCHEDULES, "proxy")
         _check_choice(self, "device", DEVICES, "proxy")
         if self.grad_clip < 0 or self.weight_decay < 0 or self.num_threads < 0:
             raise ConfigError("proxy.grad_clip, proxy.weight_decay and proxy.num_threads must be >= 0")
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ProxyConfig":
+    def from_dict(cls, data: dict) -> ProxyConfig:
         """A config from a plain dict (missing keys keep defaults; `model` is a nested dict).
 
         Raises:
@@ -101,7 +103,7 @@ class DataConfig:
             raise ConfigError(f"data.num_workers is {self.num_workers}; it must be >= 0")
 
     @classmethod
-    def from_dict(cls, data: dict) -> "DataConfig":
+    def from_dict(cls, data: dict) -> DataConfig:
         """A config from a plain dict (missing keys keep defaults).
 
         Raises:

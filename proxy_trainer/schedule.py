@@ -20,7 +20,7 @@ def lr_factor(step: int, total: int, *, warmup: float, warmup_factor: float, sch
     Returns:
         the factor (1.0 at the end of warm-up).
     """
-    warm = int(round(warmup * total))
+    warm = round(warmup * total)
     if step < warm:
         return warmup_factor + (1.0 - warmup_factor) * step / warm
     if schedule == "cosine":

@@ -126,6 +126,7 @@ def _result(status: str, error: str | None, metrics: dict, run: dict) -> dict:
 def _prepare_model(spec, cfg: ProxyConfig, num_classes: int, device: torch.device) -> torch.nn.Module:
     torch.manual_seed(cfg.seed)
     model = build_detector(spec, cfg.model, num_classes=num_classes, image_size=cfg.image_size).to(device)
+    model.score_thresh = cfg.score_threshold  # torchvision RetinaNet's post-processing threshold
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     return model

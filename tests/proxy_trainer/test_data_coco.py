@@ -71,7 +71,7 @@ def test_hflip_moves_boxes_with_pixels():
 
 def test_holdout_split_is_deterministic(tiny):
     train, val = holdout_split(tiny, 2, seed=0)
-    again_train, again_val = holdout_split(tiny, 2, seed=0)
+    _, again_val = holdout_split(tiny, 2, seed=0)
     assert [r.image_id for r in val.images] == [r.image_id for r in again_val.images]
     assert len(train.images) == 2 and len(val.images) == 2
     assert {r.image_id for r in train.images} | {r.image_id for r in val.images} == {10, 11, 12, 13}

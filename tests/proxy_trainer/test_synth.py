@@ -72,7 +72,8 @@ def test_cache_is_keyed_and_reused(tmp_path):
     assert ensure_synthetic(5, 32, 1, cache_dir=str(tmp_path)) == (images, path)
     assert os.stat(path).st_mtime_ns == stamp  # reused, not regenerated
     other = ensure_synthetic(5, 32, 2, cache_dir=str(tmp_path))[1]
-    assert other != path and json.load(open(other))["images"][0]["width"] == 32
+    with open(other, encoding="utf-8") as handle:
+        assert other != path and json.load(handle)["images"][0]["width"] == 32
     assert sorted(os.listdir(tmp_path)) == sorted([synthetic_key(5, 32, 1), synthetic_key(5, 32, 2)])  # no staging left
 
 
