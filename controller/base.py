@@ -57,8 +57,9 @@ class BaseConfig:
 
     # "avoid" | "reuse" | "allow": how a repeated spec is handled (module docstring)
     duplicates: str = "avoid"
-    # redraws before "avoid" gives up; 20 finds a new spec unless the sampler has collapsed
-    max_redraws: int = 20
+    # redraws before "avoid" gives up: 5 finds a new spec unless the sampler has collapsed, and bounds
+    # the cost of a converged RL policy (each redraw is one more 70-step walk)
+    max_redraws: int = 5
 
 
 def config_from_options(cls: type, options: dict) -> Any:
