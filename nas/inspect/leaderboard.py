@@ -22,8 +22,8 @@ COLUMNS = (
     ("APs", "aps", lambda v: f"{100 * v:.1f}"),
     ("APm", "apm", lambda v: f"{100 * v:.1f}"),
     ("APl", "apl", lambda v: f"{100 * v:.1f}"),
-    ("GMACs", "flops", lambda v: f"{v / 1e9:.2f}"),
-    ("params(M)", "params", lambda v: f"{v / 1e6:.2f}"),
+    ("GMACs", "flops", lambda v: f"{v / 1e9:.3f}"),
+    ("params(M)", "params", lambda v: f"{v / 1e6:.3f}"),
     ("seconds", "train_seconds", lambda v: f"{v:.0f}"),
 )
 

@@ -98,3 +98,20 @@ def test_help_has_examples(capsys):
     assert info.value.code == 0
     text = capsys.readouterr().out
     assert "nas export spinenet-49 --format tf" in text and "--top 3 --format torch" in text
+
+
+def test_readme_example_plugs_into_torchvision_retinanet():
+    import torch
+    from torchvision.models.detection import RetinaNet
+
+    from proxy_trainer.modeling.torch_export import build_spinenet
+
+    # the README's three lines, with a small input size to stay fast
+    model = RetinaNet(build_spinenet(os.path.join(GOLDEN, "spinenet-49S.torch.json")), num_classes=91,
+                      min_size=128, max_size=128)
+    model.eval()
+    torch.manual_seed(0)
+    with torch.no_grad():
+        (detections,) = model([torch.rand(3, 128, 128)])
+    assert set(detections) == {"boxes", "scores", "labels"} and detections["boxes"].shape[1] == 4
+    assert model.backbone.out_channels == 128  # 49S endpoints

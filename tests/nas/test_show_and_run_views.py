@@ -103,7 +103,7 @@ def test_show_text(capsys, runs):
     assert table[0].split() == ["rank", "trial", "status", "AP", "AP50", "APs", "APm", "APl", "GMACs", "params(M)",
                                 "seconds"]
     assert [row.split()[1] for row in table[1:]] == RANKED
-    assert table[1].split() == ["1", "t3", "ok", "30.0", "50.0", "15.0", "30.0", "-", "8.00", "1.00", "63"]
+    assert table[1].split() == ["1", "t3", "ok", "30.0", "50.0", "15.0", "30.0", "-", "8.000", "1.000", "63"]
 
 
 def test_show_reads_while_a_search_writes(capsys, tmp_path):
