@@ -18,13 +18,17 @@ RAY_ENV = {
 }
 
 
+# the smoke tier cut to one epoch on 48 small synthetic images: a real training in a few seconds
+TINY = ["proxy=smoke", "proxy.epochs=1", "data.synth_images=48", "data.heldout_images=16", "data.synth_size=64"]
+
+
 def smoke_overrides(run_dir, cache_dir, trials=4, concurrency=2, *extra) -> list[str]:
-    """Overrides of a small real search: smoke tier, synthetic data cached in `cache_dir`."""
+    """Overrides of a small real search: tiny smoke tier, synthetic data cached in `cache_dir`."""
     return [
         f"run.dir={run_dir}",
         "run.name=test",
         f"data.cache_dir={cache_dir}",
-        "proxy=smoke",
+        *TINY,
         f"trials={trials}",
         f"concurrency={concurrency}",
         "checkpoint_every=2",

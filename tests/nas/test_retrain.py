@@ -8,10 +8,12 @@ from nas.config import SearchConfig, compose_config
 from nas.store import ResultsStore
 from search_space.serialize import spec_to_dict
 
+from .conftest import TINY
+
 
 @pytest.fixture
 def run_dir(tmp_path, cache_dir):
-    plain = compose_config([f"run.dir={tmp_path}", "proxy=smoke", f"data.cache_dir={cache_dir}"])
+    plain = compose_config([f"run.dir={tmp_path}", f"data.cache_dir={cache_dir}", *TINY])
     space = SearchConfig.from_dict(plain).space.build()
     decisions = space.sample(seed=3, k=0)
     store = ResultsStore(str(tmp_path / "search.db"))
