@@ -29,10 +29,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine_info, print_table, write_json  # noqa: E402
+from common import machine_info, print_table, write_json
 
-from controller import build_controller  # noqa: E402
-from search_space import ArchSpec, SearchSpace  # noqa: E402
+from controller import build_controller
+from search_space import ArchSpec, SearchSpace
 
 SCALE = 0.3  # reward of the target (an AP-like 0-0.3 scale)
 NOISE_SD = 0.01  # proxy-like seed-to-seed spread on that scale

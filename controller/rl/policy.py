@@ -102,12 +102,8 @@ class DecisionPolicy(nn.Module):
             token = 1 + start + choice
         return tuple(walk.decisions), masks, log_probs
 
-    def evaluate(self, actions: torch.Tensor, masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Replay stored actions [B, T] (long) under masks [B, T, O] (bool).
-
-        Returns:
-            (log-probabilities of the actions [B, T], entropies of each step's distribution [B, T]).
-        """
+    def log_distributions(self, actions: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities of every option [B, T, O] when replaying actions [B, T] under masks [B, T, O]."""
         batch = actions.shape[0]
         prev = (1 + self.offsets[:-1] + actions[:, :-1])  # [B, T-1]: tokens of the previous answers
         tokens = torch.cat([torch.zeros(batch, 1, dtype=torch.long), prev], dim=1)  # [B, T]
@@ -115,7 +111,15 @@ class DecisionPolicy(nn.Module):
         flat = self.head(out)  # [B, T, total options]
         index = self.gather_index.unsqueeze(0).expand(batch, -1, -1)  # [B, T, O]
         logits = flat.gather(2, index).masked_fill(~masks, MASK_LOGIT)  # [B, T, O]
-        log_p = torch.log_softmax(logits, dim=-1)  # [B, T, O]
+        return torch.log_softmax(logits, dim=-1)  # [B, T, O]
+
+    def evaluate(self, actions: torch.Tensor, masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Replay stored actions [B, T] (long) under masks [B, T, O] (bool).
+
+        Returns:
+            (log-probabilities of the actions [B, T], entropies of each step's distribution [B, T]).
+        """
+        log_p = self.log_distributions(actions, masks)  # [B, T, O]
         taken = log_p.gather(2, actions.unsqueeze(-1)).squeeze(-1)  # [B, T]
         entropy = -(log_p.exp() * log_p).sum(-1)  # [B, T]; masked terms are 0 * finite = 0
         return taken, entropy

@@ -7,7 +7,6 @@ import pytest
 from search_space import SearchSpace
 
 
-
 @pytest.fixture(scope="session")
 def space() -> SearchSpace:
     """SpineNet-49's search space (70 decisions)."""

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+
 from controller import CONTROLLERS, ControllerError, Proposal, build_controller
 from search_space import ArchSpec, UserInputError
 

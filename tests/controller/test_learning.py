@@ -4,6 +4,7 @@ probability of the target's choices within a couple of hundred proposals (seeded
 from __future__ import annotations
 
 import pytest
+
 from controller import build_controller
 
 

@@ -41,25 +41,13 @@ def test_replay_matches_walk_and_batched_evaluation(ppo):
 
 def test_masked_options_get_exactly_zero_probability(ppo):
     actions, masks, _ = ppo.policy.sample(random.Random(4))
-    masks_t = torch.tensor([masks])
+    masks_t = torch.tensor([masks])  # [1, T, O]
     with torch.no_grad():
-        actions_t = torch.tensor([actions])
-        # probability of every option at every step, via the batched replay's distribution
-        log_p, entropy = ppo.policy.evaluate(actions_t, masks_t)
+        log_p = ppo.policy.log_distributions(torch.tensor([actions]), masks_t)  # [1, T, O]
     assert torch.isfinite(log_p).all()
-    probabilities = _step_distributions(ppo.policy, actions_t, masks_t)
+    probabilities = log_p.exp()
     assert (probabilities[~masks_t] == 0).all()
     assert torch.allclose(probabilities.sum(-1), torch.ones(1, len(actions)))
-
-
-def _step_distributions(policy, actions, masks):
-    with torch.no_grad():
-        prev = 1 + policy.offsets[:-1] + actions[:, :-1]  # [1, T-1]
-        tokens = torch.cat([torch.zeros(1, 1, dtype=torch.long), prev], dim=1)  # [1, T]
-        out, _ = policy.lstm(policy.embed(tokens))  # [1, T, H]
-        index = policy.gather_index.unsqueeze(0)  # [1, T, O]
-        logits = policy.head(out).gather(2, index).masked_fill(~masks, MASK_LOGIT)  # [1, T, O]
-        return torch.softmax(logits, -1)  # [1, T, O]
 
 
 def test_out_of_order_feedback_keeps_each_samples_version_and_old_log_probs(space):
