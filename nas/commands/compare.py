@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from nas.inspect.figures import check_output_file, figure_format, save_figure
-from nas.inspect.leaderboard import summary_data
+from nas.inspect.leaderboard import percent, summary_data, text_table
 from nas.inspect.plots import compare_figure
 from nas.inspect.runs import load_run
 
@@ -20,11 +20,10 @@ def compare_rows(snapshots) -> list[dict]:
 def _text(rows: list[dict]) -> str:
     cells = [["run", "controller", "trials", "failed", "best AP", "best trial"]] + [
         [r["run"], r["controller"], str(r["trials_done"]), str(r["failed"]),
-         "-" if r["best_ap"] is None else f"{100 * r['best_ap']:.1f}", str(r["best_trial"] or "-")]
+         "-" if r["best_ap"] is None else percent(r["best_ap"]), str(r["best_trial"] or "-")]
         for r in rows
     ]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(cells[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in cells) + "\n"
+    return text_table(cells, left_columns=len(cells[0]))
 
 
 def run(args) -> int:

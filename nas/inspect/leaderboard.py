@@ -12,16 +12,23 @@ from search_space.errors import UserInputError
 
 METRICS = ("ap", "ap50", "ap75", "aps", "apm", "apl")
 ROW_KEYS = ("rank", "trial_id", "status", "reward", *METRICS, "flops", "params", "train_seconds")
+
+
+def percent(value: float) -> str:
+    """An AP in [0, 1] as COCO papers print it: percent with one decimal."""
+    return f"{100 * value:.1f}"
+
+
 # (header, row key, formatter) of the printed leaderboard
 COLUMNS = (
     ("rank", "rank", str),
     ("trial", "trial_id", str),
     ("status", "status", str),
-    ("AP", "ap", lambda v: f"{100 * v:.1f}"),
-    ("AP50", "ap50", lambda v: f"{100 * v:.1f}"),
-    ("APs", "aps", lambda v: f"{100 * v:.1f}"),
-    ("APm", "apm", lambda v: f"{100 * v:.1f}"),
-    ("APl", "apl", lambda v: f"{100 * v:.1f}"),
+    ("AP", "ap", percent),
+    ("AP50", "ap50", percent),
+    ("APs", "aps", percent),
+    ("APm", "apm", percent),
+    ("APl", "apl", percent),
     ("GMACs", "flops", lambda v: f"{v / 1e9:.3f}"),
     ("params(M)", "params", lambda v: f"{v / 1e6:.3f}"),
     ("seconds", "train_seconds", lambda v: f"{v:.0f}"),
@@ -82,13 +89,19 @@ def format_cell(row: dict, key: str, fmt) -> str:
     return "-" if value is None else fmt(value)
 
 
+def text_table(cells: list[list[str]], left_columns: int) -> str:
+    """Rows of cells (the first row is the header) as aligned text: the first `left_columns`
+    columns left-aligned, the rest right-aligned, two spaces between columns."""
+    widths = [max(len(line[i]) for line in cells) for i in range(len(cells[0]))]
+    lines = ["  ".join(c.ljust(w) if i < left_columns else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
+             for line in cells]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
 def leaderboard_table(rows: list[dict]) -> str:
     """The leaderboard as an aligned text table (AP in %, FLOPs as GMACs, params in millions)."""
     cells = [[h for h, _, _ in COLUMNS]] + [[format_cell(r, k, f) for _, k, f in COLUMNS] for r in rows]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
-    lines = ["  ".join(c.rjust(w) if i > 2 else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths)))
-             for line in cells]
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    return text_table(cells, left_columns=3)
 
 
 def _duration(seconds: float | None) -> str:
@@ -102,7 +115,7 @@ def summary_lines(summary: dict) -> list[str]:
     """The summary as 'key: value' lines for people."""
     requested = summary["trials_requested"]
     best = "-" if summary["best_trial"] is None else (
-        f"{100 * summary['best_ap']:.1f} AP (trial {summary['best_trial']})" if summary["best_ap"] is not None
+        f"{percent(summary['best_ap'])} AP (trial {summary['best_trial']})" if summary["best_ap"] is not None
         else f"reward {summary['best_reward']:.4f} (trial {summary['best_trial']})")
     size = summary["search_space"]
     return [
