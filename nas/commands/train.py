@@ -47,12 +47,30 @@ def compose_train_config(overrides: list[str] | tuple[str, ...] = ()):
     return ProxyConfig.from_dict(plain["proxy"]), DataConfig.from_dict(plain["data"])
 
 
-def _progress_bar():
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+class _Bar:
+    """A rich progress bar on stderr that appears at the first training step (so data errors
+    found before training stay one clean line)."""
 
-    return Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
-                    TimeRemainingColumn(), console=Console(stderr=True), transient=False)
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
+                                 TimeRemainingColumn(), console=Console(stderr=True))
+        self.task = None
+
+    def step(self, done: int, total: int) -> None:
+        if self.task is None:
+            self.progress.start()
+            self.task = self.progress.add_task("train", total=total)
+        self.progress.update(self.task, completed=done, total=total)
+
+    def line(self, text: str) -> None:
+        self.progress.console.print(text)
+
+    def close(self) -> None:
+        if self.task is not None:
+            self.progress.stop()
 
 
 def _epoch_line(metrics: dict) -> str:
@@ -66,13 +84,11 @@ def run(args) -> int:
 
     source = resolve_source(args.source, allow_baseline=True)
     proxy, data = compose_train_config(args.overrides)
-    with _progress_bar() as bar:
-        task = bar.add_task("train", total=None)
-        result = train_and_evaluate(
-            source.spec, proxy, data,
-            report=lambda m: bar.console.print(_epoch_line(m)),
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+    bar = _Bar()
+    try:
+        result = train_and_evaluate(source.spec, proxy, data, report=lambda m: bar.line(_epoch_line(m)), progress=bar.step)
+    finally:
+        bar.close()
     sys.stdout.write(json.dumps({"source": source.label, "tier": proxy.tier, **result}) + "\n")
     return 0 if result["status"] == "ok" else 1
 
