@@ -5,8 +5,10 @@ SQLite WAL snapshot) and returns a frozen `RunSnapshot` with the store's summary
 row in feedback order, and derived values the inspection verbs share: wall time, search-space
 size, the top-K ranking and the optional seed baseline.
 
-The seed baseline is read from the store's meta key `baseline` when a search records one:
-a dict with `label` (str), `ap` (float) and `flops` (multiply-adds, int).
+The seed baseline is the store's meta key `baseline` when a search records one (a dict with
+`label` (str), `ap` (float) and `flops` (multiply-adds, int)); otherwise, when the controller
+was seeded with a built-in architecture (`controller.options.seed_arch`, e.g. evolution's
+`r50-sd`), the first trial that trained exactly that architecture.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 from dataclasses import dataclass
 
 from nas.store import ResultsStore
+from search_space.builtins import BUILTIN_SPECS
 from search_space.errors import UserInputError
 from search_space.serialize import spec_from_dict
 from search_space.spec import ArchSpec
@@ -75,6 +78,19 @@ def store_path(run_dir: str) -> str:
     return path
 
 
+def seeded_baseline(config: dict, trials: tuple[dict, ...]) -> dict | None:
+    """The first trial (with an AP) of the built-in architecture the controller was seeded with."""
+    name = ((config.get("controller") or {}).get("options") or {}).get("seed_arch")
+    if name not in BUILTIN_SPECS:
+        return None
+    target = BUILTIN_SPECS[name]
+    for row in trials:
+        if row["ap"] is not None and row["spec"] and trial_spec(row).renamed(target.name) == target:
+            return {"label": f"{name} (trial {row['trial_id']})", "ap": row["ap"], "flops": row["flops"],
+                    "trial_id": row["trial_id"]}
+    return None
+
+
 def load_run(run_dir: str) -> RunSnapshot:
     """Read one run's store once.
 
@@ -86,4 +102,6 @@ def load_run(run_dir: str) -> RunSnapshot:
         trials = tuple(store.trials())
         baseline = store.meta("baseline")
     name = (summary["config"].get("run") or {}).get("name") or os.path.basename(os.path.normpath(run_dir))
-    return RunSnapshot(run_dir, name, summary, trials, baseline if isinstance(baseline, dict) else None)
+    if not isinstance(baseline, dict):
+        baseline = seeded_baseline(summary["config"], trials)
+    return RunSnapshot(run_dir, name, summary, trials, baseline)

@@ -11,7 +11,7 @@ import pytest
 from nas.cli import main
 from nas.inspect.plots import moving_average, pareto_front, running_best
 from nas.store import ResultsStore
-from search_space import SearchSpace, load_spec
+from search_space import BUILTIN_SPECS, SearchSpace, load_spec
 from search_space.serialize import spec_to_dict
 
 SPACE = SearchSpace.from_seed("resnet50")
@@ -21,19 +21,21 @@ TRIALS = [("t0", "ok", 0.10, 0.10, 4.0), ("t1", "ok", 0.25, 0.25, 6.0), ("t2", "
 RANKED = ["t3", "t5", "t1", "t4", "t0", "t2"]
 
 
-def trial_row(k, trial_id, status, reward, ap, gmacs, controller_seed=7):
-    decisions = SPACE.sample(seed=controller_seed, k=k)
-    return {"trial_id": trial_id, "proposal_index": k, "decisions": list(decisions),
-            "spec": spec_to_dict(SPACE.decode(decisions, name=f"cand-{trial_id}")), "status": status,
+def trial_row(k, trial_id, status, reward, ap, gmacs, spec=None):
+    decisions = SPACE.sample(seed=7, k=k)
+    spec = spec or SPACE.decode(decisions, name=f"cand-{trial_id}")
+    return {"trial_id": trial_id, "proposal_index": k, "decisions": list(SPACE.encode(spec)),
+            "spec": spec_to_dict(spec), "status": status,
             "reward": reward, "ap": ap, "ap50": ap and ap + 0.2, "aps": ap and ap / 2, "apm": ap, "apl": None,
             "flops": gmacs and int(gmacs * 1e9), "params": 1_000_000 + k, "train_seconds": 60.0 + k,
             "error": "loss is NaN" if status == "nan_loss" else None,
             "started_at": f"2026-01-01T00:0{k}:00+00:00", "finished_at": f"2026-01-01T00:0{k}:50+00:00"}
 
 
-def make_run(folder, name, controller, trials, baseline=None):
+def make_run(folder, name, controller, trials, baseline=None, options=None):
     store = ResultsStore(str(folder / "search.db"))
-    store.set_meta("config", {"trials": 8, "controller": {"name": controller}, "run": {"name": name},
+    store.set_meta("config", {"trials": 8, "controller": {"name": controller, "options": options or {}},
+                              "run": {"name": name},
                               "space": {"seed": "resnet50", "overrides": {}}})
     if baseline:
         store.set_meta("baseline", baseline)
@@ -46,8 +48,9 @@ def make_run(folder, name, controller, trials, baseline=None):
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     evo = make_run(root / "evo", "evo6", "evolution", TRIALS, {"label": "r50-sd", "ap": 0.22, "flops": 7_000_000_000})
-    rnd = make_run(root / "rnd", "rnd3", "random", [("r0", "ok", 0.05, 0.05, 2.0), ("r1", "ok", 0.15, 0.15, 9.0),
-                                                   ("r2", "error", 0.0, None, None)])
+    rnd = make_run(root / "rnd", "evo4", "evolution", [
+        ("r0", "ok", 0.05, 0.05, 2.0), ("r1", "ok", 0.15, 0.15, 9.0), ("r2", "error", 0.0, None, None),
+        ("r3", "ok", 0.12, 0.12, 6.0, BUILTIN_SPECS["r50-sd"])], options={"seed_arch": "r50-sd"})
     evo.close()
     rnd.close()
     return root
@@ -91,6 +94,14 @@ def test_show_json_summary_and_ordering(capsys, runs):
     assert s["statuses"] == {"ok": 4, "nan_loss": 1, "stopped": 1}
     assert s["search_space"]["paper_orderings"] == 435_456_000
     assert s["baseline"]["label"] == "r50-sd"
+
+
+def test_seed_baseline_from_a_seeded_controller(capsys, runs, tmp_path):
+    data = json.loads(cli(capsys, "show", runs / "rnd", "--json")[1])
+    assert data["summary"]["baseline"] == {"label": "r50-sd (trial r3)", "ap": 0.12, "flops": 6_000_000_000,
+                                           "trial_id": "r3"}
+    assert cli(capsys, "plot", runs / "rnd", "-o", tmp_path)[0] == 0
+    assert "seed baseline (r50-sd (trial r3))" in (tmp_path / "ap_vs_flops.svg").read_text()
 
 
 def test_show_text(capsys, runs):
@@ -149,7 +160,7 @@ def test_compare(capsys, runs, tmp_path):
     rows = json.loads(out[: out.rindex("]") + 1])
     assert rows == [
         {"run": "evo6", "controller": "evolution", "trials_done": 6, "failed": 1, "best_ap": 0.3, "best_trial": "t3"},
-        {"run": "rnd3", "controller": "random", "trials_done": 3, "failed": 1, "best_ap": 0.15, "best_trial": "r1"}]
+        {"run": "evo4", "controller": "evolution", "trials_done": 4, "failed": 1, "best_ap": 0.15, "best_trial": "r1"}]
     assert {"best-0", "best-1"} <= svg_ids((tmp_path / "c.svg").read_text())
     code, out, _ = cli(capsys, "compare", runs / "evo", runs / "rnd")
     assert out.splitlines()[1].split() == ["evo6", "evolution", "6", "1", "30.0", "t3"]
