@@ -72,12 +72,12 @@ def to_coco_results(output: dict[str, torch.Tensor], meta: dict, category_of: di
 
 
 @torch.no_grad()
-def predict(model: torch.nn.Module, loader, data: DataSet, device: torch.device, prepare=None) -> list[dict]:
+def predict(model: torch.nn.Module, loader, data: DataSet, device: torch.device) -> list[dict]:
     """Run a detector in eval mode over a loader of (images, targets, metas) batches.
 
     Args:
         model: a torchvision detector. loader: yields `collate`d batches. data: the evaluated set.
-        device: where the model lives. prepare: optional per-image transform (e.g. channels_last).
+        device: where the model lives.
     Returns:
         COCO result dicts of every image.
     """
@@ -85,8 +85,7 @@ def predict(model: torch.nn.Module, loader, data: DataSet, device: torch.device,
     category_of = data.category_of()
     results: list[dict] = []
     for images, _, metas in loader:
-        images = [img.to(device) for img in images]
-        outputs = model([prepare(img) for img in images] if prepare else images)
+        outputs = model([img.to(device) for img in images])
         for output, meta in zip(outputs, metas):
             results.extend(to_coco_results(output, meta, category_of))
     return results
