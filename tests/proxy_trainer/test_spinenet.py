@@ -135,6 +135,16 @@ def test_resampling_matches_the_tpu_code():
     assert model.resamples[13][0].expand[0].out_channels == 1024
 
 
+@pytest.mark.parametrize("size", [100, 97])
+def test_odd_input_sizes_give_ceil_level_sizes(size):
+    model = SpineNet(MINI_SPEC, **TINY).eval()
+    with torch.no_grad():
+        outputs = model(torch.randn(1, 3, size, size + 32))
+    assert {k: tuple(v.shape[-2:]) for k, v in outputs.items()} == {
+        str(lv): (-(-size // 2**lv), -(-(size + 32) // 2**lv)) for lv in range(3, 8)
+    }
+
+
 def test_output_shape_declares_channels_and_strides():
     model = SpineNet(get_builtin("spinenet-49"), **TINY)
     assert model.output_shape() == {lv: LevelShape(8, 2**lv) for lv in range(3, 8)}
