@@ -1,5 +1,6 @@
 """`nas draw`: layout data per built-in spec, and the SVG files (counted by element id)."""
 
+import os
 import re
 
 import pytest
@@ -8,6 +9,8 @@ from nas.cli import main
 from nas.inspect.layout import MERGE, PARENT, layout_spec
 from search_space import BUILTIN_SPECS
 from search_space.merge_rule import implicit_merges
+
+COMMITTED_DRAWING = os.path.join(os.path.dirname(__file__), "..", "..", "results", "spinenet-49.svg")
 
 
 def svg_ids(path, prefix=""):
@@ -51,7 +54,7 @@ def test_draw_svg_counts_blocks_and_arrows(capsys, tmp_path):
     text = out.read_text()
     for label in ("P3", "P4", "P5", "P6", "P7", "bottleneck", "residual", "implicit merge"):
         assert f">{label}<" in text
-    with open("results/spinenet-49.svg", encoding="utf-8") as handle:
+    with open(COMMITTED_DRAWING, encoding="utf-8") as handle:
         assert text == handle.read()  # the committed drawing is current
 
 
