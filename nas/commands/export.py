@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from nas.commands.sample import positive_count
 from nas.output import write_text
 from nas.sources import resolve_source
 from search_space.errors import UserInputError
@@ -71,8 +72,6 @@ def run(args) -> int:
     if args.top is None:
         write_export(resolve_source(args.source).spec, args.format, args.model, args.output)
         return 0
-    if args.top < 1:
-        raise UserInputError(f"--top {args.top}: give a positive number of trials")
     for path, spec in _top_paths(args):
         write_export(spec, args.format, args.model, path)
         print(f"wrote {path}")
@@ -96,6 +95,6 @@ def register(verbs) -> None:
     parser.add_argument("--format", choices=FORMATS, default="json", help="output format (default json)")
     parser.add_argument("--model", choices=tuple(SCALING_MAP),
                         help="SpineNet scale: the tf scaling entry, or the torch build scale (default 49)")
-    parser.add_argument("--top", type=int, metavar="K", help="export the K best trials of run folder SOURCE")
+    parser.add_argument("--top", type=positive_count, metavar="K", help="export the K best trials of run folder SOURCE")
     parser.add_argument("-o", "--output", metavar="PATH", help="output file (default stdout); a folder with --top")
     parser.set_defaults(func=run)

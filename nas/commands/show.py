@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from nas.commands.sample import positive_count
 from nas.inspect.leaderboard import leaderboard_rows, leaderboard_table, summary_data, summary_lines
 from nas.inspect.runs import load_run
 
@@ -31,6 +32,6 @@ def register(verbs) -> None:
         "example: nas show results/runs/demo --top 5",
     )
     parser.add_argument("run", metavar="RUN", help="a run folder (holding search.db)")
-    parser.add_argument("--top", type=int, default=10, metavar="K", help="leaderboard rows (default 10)")
+    parser.add_argument("--top", type=positive_count, default=10, metavar="K", help="leaderboard rows (default 10)")
     parser.add_argument("--json", action="store_true", help="print {summary, leaderboard} as JSON for scripts")
     parser.set_defaults(func=run)

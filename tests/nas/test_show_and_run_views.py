@@ -215,11 +215,16 @@ def test_bad_run_dir_is_one_line_exit_2(capsys, tmp_path, verb):
     (["plot", "{evo}", "-o", "{evo}/search.db"], "is a file; give a folder"),
     (["report", "{evo}", "-o", "{tmp}/missing/r.html"], "cannot write"),
     (["compare", "{evo}", "-o", "{tmp}/c.pdf"], "end the file name in .svg or .png"),
-    (["show", "{evo}", "--top", "0"], "give a positive number"),
-    (["export", "{evo}", "--top", "0"], "give a positive number"),
+    (["show", "{evo}", "--top", "0"], "0 is outside [1, "),
+    (["export", "{evo}", "--top", "-1"], "-1 is outside [1, "),
 ])
 def test_bad_outputs_are_one_line_exit_2(capsys, runs, tmp_path, argv, fragment):
-    code, _, err = cli(capsys, *[a.replace("{evo}", str(runs / "evo")).replace("{tmp}", str(tmp_path)) for a in argv])
+    argv = [a.replace("{evo}", str(runs / "evo")).replace("{tmp}", str(tmp_path)) for a in argv]
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse rejects bad option values itself
+        code = stop.code
+    err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and fragment in err
 
 
