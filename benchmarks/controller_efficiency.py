@@ -14,16 +14,18 @@ three are held out. Each (controller, family) runs several targets x seeds with 
 outstanding, answered in a seeded random order (rewards come back out of order, as in a search).
 The best reward at a budget is the true (noise-free) reward of the best *observed* proposal.
 
-Usage: python benchmarks/controller_efficiency.py [--quick] [--tune] [--out DIR]
+Usage: python benchmarks/controller_efficiency.py [--quick] [--tune] [--jobs N] [--out DIR]
 Writes results/benchmarks/controller_efficiency.json (or DIR/controller_efficiency.json).
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
@@ -37,7 +39,7 @@ from search_space import ArchSpec, SearchSpace
 SCALE = 0.3  # reward of the target (an AP-like 0-0.3 scale)
 NOISE_SD = 0.01  # proxy-like seed-to-seed spread on that scale
 CONCURRENCY = 4  # trials outstanding at once
-FULL = {"budgets": (50, 200, 1000), "runs": 3}
+FULL = {"budgets": (50, 200, 1000), "runs": 2}
 QUICK = {"budgets": (4, 8), "runs": 1}
 CONTROLLERS = ("random", "evolution", "ppo", "reinforce")
 TUNING_FAMILY = "additive"
@@ -111,23 +113,32 @@ def summarize(trace: list[tuple], budgets) -> dict:
     return {"reach95": reach, "best": best}
 
 
-def evaluate(space, name: str, options: dict, families, cfg: dict) -> dict:
-    """Per family: per-run summaries and their means."""
-    out = {}
-    for family in families:
-        started = time.time()
-        runs = [summarize(run_search(space, name, options, family, r, max(cfg["budgets"])), cfg["budgets"])
-                for r in range(cfg["runs"])]
-        reached = [r["reach95"] for r in runs if r["reach95"] is not None]
-        out[family] = {
-            "runs": runs,
-            "reached": f"{len(reached)}/{len(runs)}",
-            "median_reach95": sorted(reached)[len(reached) // 2] if len(reached) * 2 > len(runs) else None,
-            "mean_best": {b: sum(r["best"][b] for r in runs) / len(runs) for b in cfg["budgets"]},
-            "seconds": round(time.time() - started, 1),
-        }
-        print(f"  {name:9s} {family:18s} {out[family]['seconds']:6.1f}s", flush=True)
-    return out
+def evaluate_cell(name: str, options: dict, family: str, cfg: dict) -> dict:
+    """One (controller, family) cell: per-run summaries and their aggregates."""
+    torch.set_num_threads(1)  # the controller's tensors are tiny; threads only add overhead
+    space = SearchSpace.from_seed("resnet50")
+    started = time.time()
+    runs = [summarize(run_search(space, name, options, family, r, max(cfg["budgets"])), cfg["budgets"])
+            for r in range(cfg["runs"])]
+    reached = [r["reach95"] for r in runs if r["reach95"] is not None]
+    cell = {
+        "runs": runs,
+        "reached": f"{len(reached)}/{len(runs)}",
+        "median_reach95": sorted(reached)[len(reached) // 2] if len(reached) * 2 > len(runs) else None,
+        "mean_best": {b: sum(r["best"][b] for r in runs) / len(runs) for b in cfg["budgets"]},
+        "seconds": round(time.time() - started, 1),
+    }
+    print(f"  {name:9s} {options} {family:18s} {cell['seconds']:6.1f}s", flush=True)
+    return cell
+
+
+def evaluate_all(tasks: list[tuple[str, dict, str]], cfg: dict, jobs: int) -> list[dict]:
+    """Cells of (controller, options, family) tasks, in `jobs` processes."""
+    if jobs <= 1:
+        return [evaluate_cell(name, options, family, cfg) for name, options, family in tasks]
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(evaluate_cell, name, options, family, cfg) for name, options, family in tasks]
+        return [f.result() for f in futures]
 
 
 def table_rows(results: dict, budgets) -> list[list]:
@@ -144,14 +155,16 @@ def table_rows(results: dict, budgets) -> list[list]:
     return rows
 
 
-def tune(space, cfg: dict) -> dict:
-    """The sweep behind the defaults, on the tuning family only."""
-    out = {}
-    for name, grid in SWEEP.items():
-        for options in grid:
-            key = f"{name} {options}"
-            out[key] = evaluate(space, name, options, [TUNING_FAMILY], cfg)[TUNING_FAMILY]
-    return out
+def run_all(cfg: dict, jobs: int, with_tuning: bool) -> tuple[dict, dict | None]:
+    """Main table cells (defaults, every family) and, optionally, the tuning sweep's cells."""
+    main_tasks = [(name, {}, family) for name in CONTROLLERS for family in FAMILIES]
+    sweep_tasks = [(name, options, TUNING_FAMILY) for name, grid in SWEEP.items() for options in grid]
+    cells = evaluate_all(main_tasks + (sweep_tasks if with_tuning else []), cfg, jobs)
+    results: dict = {}
+    for (name, _, family), cell in zip(main_tasks, cells):
+        results.setdefault(name, {})[family] = cell
+    tuning = {f"{name} {options}": cell for (name, options, _), cell in zip(sweep_tasks, cells[len(main_tasks):])}
+    return results, (tuning if with_tuning else None)
 
 
 def main(argv=None) -> None:
@@ -159,13 +172,11 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="tiny budgets, one run (smoke test)")
     parser.add_argument("--tune", action="store_true", help="also run the default-choosing sweep (tuning family)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default results/benchmarks)")
+    parser.add_argument("--jobs", type=int, default=1, help="processes running cells in parallel (e.g. 2 on 2 cores)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)  # the controller's tensors are tiny; threads only add overhead
     cfg = QUICK if args.quick else FULL
-    space = SearchSpace.from_seed("resnet50")
     started = time.time()
-    results = {name: evaluate(space, name, {}, list(FAMILIES), cfg) for name in CONTROLLERS}
-    tuning = tune(space, cfg) if args.tune else None
+    results, tuning = run_all(cfg, args.jobs, args.tune)
     headers = ["family", "role", "controller", "reached", "median n to 95%", *[f"best@{b}" for b in cfg["budgets"]]]
     print_table(headers, table_rows(results, cfg["budgets"]))
     if tuning:
@@ -173,7 +184,7 @@ def main(argv=None) -> None:
                     [[k, v["reached"], v["median_reach95"], *v["mean_best"].values()] for k, v in tuning.items()])
     path = write_json("controller_efficiency", {
         "mode": "quick" if args.quick else "full", "budgets": list(cfg["budgets"]), "runs": cfg["runs"],
-        "concurrency": CONCURRENCY, "noise_sd": NOISE_SD, "scale": SCALE, "tuning_family": TUNING_FAMILY,
+        "jobs": args.jobs, "concurrency": CONCURRENCY, "noise_sd": NOISE_SD, "scale": SCALE, "tuning_family": TUNING_FAMILY,
         "results": results, "tuning": tuning, "seconds": round(time.time() - started, 1),
         "machine_note": machine_info().get("processor"),
     }, args.out)
