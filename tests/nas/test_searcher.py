@@ -73,3 +73,20 @@ def test_rebuilt_controller_equals_the_uninterrupted_one(tmp_path, name):
     assert rebuilt.controller.propose().decisions == rt.controller.propose().decisions
     with ResultsStore.open_readonly(cfg.db_path) as store:
         assert store.latest_checkpoint()["trials_fed"] == 4
+
+
+def test_asha_stops_on_epoch_reports_and_fifo_is_none(tmp_path):
+    from ray.tune.schedulers import ASHAScheduler
+
+    from nas.search import build_scheduler
+
+    cfg = config(tmp_path, "scheduler=asha", "scheduler.grace_period=2", "scheduler.reduction_factor=3")
+    scheduler = build_scheduler(cfg)
+    assert isinstance(scheduler, ASHAScheduler)
+    # epochs report iterations 1..epochs; the final summary is iteration epochs + 1 and must get through
+    assert (scheduler._time_attr, scheduler._metric, scheduler._max_t) == (
+        "training_iteration",
+        "ap",
+        cfg.proxy.epochs + 1,
+    )
+    assert build_scheduler(config(tmp_path)) is None
