@@ -16,7 +16,7 @@ from nas.store import ResultsStore
 
 
 def progress_line(summary: dict, total: int, running: int, elapsed_s: float, done_here: int) -> str:
-    """One status line: done/total, running, failed, best AP (trial), ETA.
+    """One status line: done/total, running, failed, best AP (trial), elapsed, ETA.
 
     Args:
         summary: `ResultsStore.summary()`; total: requested trials; running: trials Ray runs now;
@@ -27,7 +27,10 @@ def progress_line(summary: dict, total: int, running: int, elapsed_s: float, don
     eta = "-"
     if done_here and done < total:
         eta = _clock(elapsed_s / done_here * (total - done))
-    return f"[{done}/{total}] running {running} | failed {summary['failed']} | best AP {best} | ETA {eta}"
+    return (
+        f"[{done}/{total}] running {running} | failed {summary['failed']} | best AP {best} | "
+        f"elapsed {_clock(elapsed_s)} | ETA {eta}"
+    )
 
 
 def _fmt(value) -> str:

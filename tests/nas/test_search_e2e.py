@@ -70,4 +70,7 @@ def test_config_provenance_and_best_files(finished_run):
     text = closing_text(cfg.run_dir, summary, rows, {"best spec": "B"})
     assert "search finished: 4 trials (ok 4)" in text and best_row["trial_id"] in text.splitlines()[2]
     line = progress_line(summary, 8, 1, 60.0, 4)
-    assert line == f"[4/8] running 1 | failed 0 | best AP {summary['best_ap']:.4f} ({best_row['trial_id']}) | ETA 1:00"
+    assert (
+        line
+        == f"[4/8] running 1 | failed 0 | best AP {summary['best_ap']:.4f} ({best_row['trial_id']}) | elapsed 1:00 | ETA 1:00"
+    )
