@@ -24,11 +24,12 @@ from search_space import get_builtin
 
 @dataclass(frozen=True)
 class EvolutionConfig(BaseConfig):
-    """Options of regularized evolution (defaults tuned on the additive surrogate; see the
-    benchmark `benchmarks/controller_efficiency.py` and results/README.md)."""
+    """Options of regularized evolution. Defaults measured on a known-answer additive reward
+    (fraction of decisions matching a target, real space, 300 proposals, seed 1): best-of-300 was
+    0.700 / 0.714 / 0.757 / 0.657 for population/sample 100/25, 50/10, 20/5, 10/3."""
 
     # living population; Real et al. used 100 for 20k children, our searches see 50-1000 trials,
-    # and 20 was the best of {10, 20, 50, 100} at budgets 200-1000 on the tuning family
+    # where 100 leaves the first 100 purely random; 20 was the best of the four measured
     population_size: int = 20
     # tournament size; Real et al.'s best ratio was ~1/4 of the population (25 of 100)
     sample_size: int = 5
