@@ -1,0 +1,113 @@
+"""Train-step time and FLOPs of the SpineNet-49 proxy vs the ResNet-50-FPN baseline.
+
+Both detectors are built at the same width (the paper's proxy: filters x0.25, alpha 0.25, 64-d
+endpoints and head) and trained on the same random batch at several input sizes. Steps of the two
+models are interleaved, so machine noise hits both alike, and the median step time is reported.
+The interesting number is time ratio / FLOPs ratio: 1.0 means SpineNet's FLOPs advantage shows
+up fully as time; above 1 means per-op overhead (many small resampling ops) eats some of it.
+
+    python benchmarks/proxy_step_speed.py [--sizes 128 256 384] [--steps 8] [--channels-last]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine_info, median, print_table, write_json  # noqa: E402
+
+from proxy_trainer.complexity import count_params_flops  # noqa: E402
+from proxy_trainer.modeling.detector import build_detector  # noqa: E402
+from proxy_trainer.modeling.model_config import ModelConfig  # noqa: E402
+from search_space import get_builtin  # noqa: E402
+
+PROXY_WIDTH = dict(filter_size_scale=0.25, resample_alpha=0.25, endpoints_num_filters=64,
+                   head_num_convs=4, head_num_filters=64)  # facts §5.1 proxy
+NUM_CLASSES = 8  # a small label set, like the bundled synthetic data
+
+
+def random_batch(batch: int, size: int, seed: int):
+    """Images [B,3,S,S] and targets with 4 random boxes each."""
+    gen = torch.Generator().manual_seed(seed)
+    images = [torch.rand(3, size, size, generator=gen) for _ in range(batch)]
+    targets = []
+    for _ in range(batch):
+        xy = torch.rand(4, 2, generator=gen) * size * 0.6
+        wh = torch.rand(4, 2, generator=gen) * size * 0.35 + 4
+        targets.append({"boxes": torch.cat([xy, xy + wh], dim=1),  # [4, 4] x1y1x2y2
+                        "labels": torch.randint(0, NUM_CLASSES, (4,), generator=gen)})
+    return images, targets
+
+
+def make_step(model, channels_last: bool):
+    """A closure doing one SGD train step on a batch; returns seconds taken."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    model.train()
+
+    def step(images, targets) -> float:
+        start = time.perf_counter()
+        losses = model(images, targets)
+        loss = sum(losses.values())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return time.perf_counter() - start
+
+    return step
+
+
+def measure(size: int, batch: int, steps: int, warmup: int, channels_last: bool) -> dict:
+    """Interleaved median step times and FLOPs of both models at one input size."""
+    config = ModelConfig(**PROXY_WIDTH)
+    specs = {"spinenet-49": get_builtin("spinenet-49"), "r50-fpn": None}
+    torch.manual_seed(0)
+    stepper = {name: make_step(build_detector(spec, config, num_classes=NUM_CLASSES, image_size=size), channels_last)
+               for name, spec in specs.items()}
+    images, targets = random_batch(batch, size, seed=size)
+    times: dict[str, list[float]] = {name: [] for name in specs}
+    for i in range(warmup + steps):
+        for name in specs:
+            seconds = stepper[name](images, targets)
+            if i >= warmup:
+                times[name].append(seconds)
+    flops = {name: count_params_flops(spec, config, num_classes=NUM_CLASSES, image_size=size)[1]
+             for name, spec in specs.items()}
+    sn, r50 = median(times["spinenet-49"]), median(times["r50-fpn"])
+    time_ratio, flops_ratio = sn / r50, flops["spinenet-49"] / flops["r50-fpn"]
+    return {"input_size": size, "batch": batch, "steps": steps, "channels_last": channels_last,
+            "spinenet49_step_s": sn, "r50fpn_step_s": r50, "spinenet49_gmacs": flops["spinenet-49"] / 1e9,
+            "r50fpn_gmacs": flops["r50-fpn"] / 1e9, "time_ratio": time_ratio, "flops_ratio": flops_ratio,
+            "overhead": time_ratio / flops_ratio}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 384], help="square input sizes")
+    parser.add_argument("--batch", type=int, default=4, help="images per step")
+    parser.add_argument("--steps", type=int, default=8, help="timed steps per model and size")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first")
+    parser.add_argument("--channels-last", action="store_true", help="both models in channels_last")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--out", default=None, help="output folder (default results/benchmarks)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rows = [measure(s, args.batch, args.steps, args.warmup, args.channels_last) for s in args.sizes]
+    print(f"machine: {machine_info()['processor']}, {torch.get_num_threads()} torch threads, torch {torch.__version__}")
+    print_table(["input", "SN49 s/step", "R50 s/step", "SN49 GMACs", "R50 GMACs", "time ratio", "FLOPs ratio", "overhead"],
+                [[r["input_size"], r["spinenet49_step_s"], r["r50fpn_step_s"], r["spinenet49_gmacs"],
+                  r["r50fpn_gmacs"], r["time_ratio"], r["flops_ratio"], r["overhead"]] for r in rows])
+    name = "proxy_step_speed" + ("_channels_last" if args.channels_last else "")
+    print(f"wrote {write_json(name, {'args': vars(args), 'rows': rows}, args.out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
