@@ -70,7 +70,7 @@ def prepare_run(cfg: SearchConfig, resuming: bool) -> None:
             if old.count_trials():
                 raise ConfigError(
                     f"{cfg.run_dir} already holds a search; continue it with resume={cfg.run_dir} "
-                    "or choose another run.name"
+                    "or choose another run.name (or run.dir)"
                 )
     store = ResultsStore(cfg.db_path)
     try:
