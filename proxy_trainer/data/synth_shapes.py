@@ -7,8 +7,8 @@ the task. A painter returns a boolean mask and an RGB texture of the object's bo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw
