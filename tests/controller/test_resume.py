@@ -14,8 +14,8 @@ from controller import build_controller
 OPTIONS = {
     "random": {},
     "evolution": {"population_size": 4, "sample_size": 2},
-    "ppo": {"batch_size": 3},
-    "reinforce": {"batch_size": 3},
+    "ppo": {"batch_size": 3, "hidden_size": 32, "embedding_size": 16},  # small: a fast JSON round trip
+    "reinforce": {"batch_size": 3, "hidden_size": 32, "embedding_size": 16},
 }
 
 
