@@ -98,8 +98,12 @@ def leaderboard_text(rows: list[dict]) -> str:
 def closing_text(run_dir: str, summary: dict, rows: list[dict], best_files: dict[str, str]) -> str:
     """The end-of-run report: counts, leaderboard, where the run, best spec and exports are."""
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary["statuses"].items())) or "none"
+    done, wanted = summary["trials"], summary.get("requested") or summary["trials"]
+    head = f"search finished: {done} trials ({statuses})"
+    if done < wanted:
+        head = f"search stopped at {done} of {wanted} trials ({statuses}); continue with: nas search resume={run_dir}"
     parts = [
-        f"search finished: {summary['trials']} trials ({statuses})",
+        head,
         leaderboard_text(rows),
         f"run folder:  {run_dir}  (search.db; inspect with: nas show {run_dir})",
     ]
