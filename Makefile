@@ -17,10 +17,8 @@ install: $(STAMP)  ## create .venv and install the project with its pinned stack
 test: $(STAMP)  ## the whole test suite, slowest tests listed at the end
 	$(PY) -m pytest -q --durations=15
 
-search: $(STAMP)  ## the out-of-box run
-	@echo "nas search is not built yet; showing the search space, a sampled candidate and its TF export instead."
-	$(VENV)/bin/nas validate spinenet-49
-	$(VENV)/bin/nas export spinenet-49 --format tf --model 49
+search: $(STAMP)  ## the out-of-box run: nas search with its defaults
+	$(VENV)/bin/nas search
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
