@@ -21,16 +21,16 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine_info, print_table, write_json  # noqa: E402
+from common import machine_info, print_table, write_json
 
-from proxy_trainer.modeling.detector import build_detector  # noqa: E402
-from proxy_trainer.modeling.model_config import ModelConfig  # noqa: E402
-from search_space import get_builtin  # noqa: E402
+from proxy_trainer.modeling.detector import build_detector
+from proxy_trainer.modeling.model_config import ModelConfig
+from search_space import get_builtin
 
 FULL = {"image_size": 640, "batch": 16, "steps": 20, "warmup": 5, "width": {}}
 DRY = {"image_size": 128, "batch": 2, "steps": 2, "warmup": 1,
-       "width": dict(filter_size_scale=0.25, resample_alpha=0.25, endpoints_num_filters=32,
-                     head_num_convs=1, head_num_filters=32)}
+       "width": {"filter_size_scale": 0.25, "resample_alpha": 0.25, "endpoints_num_filters": 32,
+                     "head_num_convs": 1, "head_num_filters": 32}}
 
 
 def random_batch(batch: int, size: int, device: torch.device):

@@ -19,15 +19,15 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine_info, median, print_table, write_json  # noqa: E402
+from common import machine_info, median, print_table, write_json
 
-from proxy_trainer.complexity import count_params_flops  # noqa: E402
-from proxy_trainer.modeling.detector import build_detector  # noqa: E402
-from proxy_trainer.modeling.model_config import ModelConfig  # noqa: E402
-from search_space import get_builtin  # noqa: E402
+from proxy_trainer.complexity import count_params_flops
+from proxy_trainer.modeling.detector import build_detector
+from proxy_trainer.modeling.model_config import ModelConfig
+from search_space import get_builtin
 
-PROXY_WIDTH = dict(filter_size_scale=0.25, resample_alpha=0.25, endpoints_num_filters=64,
-                   head_num_convs=4, head_num_filters=64)  # facts §5.1 proxy
+PROXY_WIDTH = {"filter_size_scale": 0.25, "resample_alpha": 0.25, "endpoints_num_filters": 64,
+                   "head_num_convs": 4, "head_num_filters": 64}  # facts §5.1 proxy
 NUM_CLASSES = 8  # a small label set, like the bundled synthetic data
 
 

@@ -15,7 +15,24 @@ from search_space.spec import SPINENET_STEM, ArchSpec, BlockSpec
 from search_space.tf_format import from_tf_text, to_tf_text
 
 __all__ = [
-    "ArchSpec", "BlockSpec", "BUILTIN_SPECS", "SCALING_MAP", "SPINENET_STEM", "Scaling", "SearchSpace",
-    "SpaceOptions", "SpecError", "Step", "UserInputError", "from_tf_text", "get_builtin", "get_scaling",
-    "load_spec", "spec_from_dict", "spec_from_json", "spec_to_dict", "spec_to_json", "to_tf_text",
+    "BUILTIN_SPECS",
+    "SCALING_MAP",
+    "SPINENET_STEM",
+    "ArchSpec",
+    "BlockSpec",
+    "Scaling",
+    "SearchSpace",
+    "SpaceOptions",
+    "SpecError",
+    "Step",
+    "UserInputError",
+    "from_tf_text",
+    "get_builtin",
+    "get_scaling",
+    "load_spec",
+    "spec_from_dict",
+    "spec_from_json",
+    "spec_to_dict",
+    "spec_to_json",
+    "to_tf_text",
 ]

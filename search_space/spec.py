@@ -76,6 +76,6 @@ class ArchSpec:
             b.level: self.num_stem + k for k, b in enumerate(self.blocks) if b.is_output
         }
 
-    def renamed(self, name: str) -> "ArchSpec":
+    def renamed(self, name: str) -> ArchSpec:
         """The same architecture under another name."""
         return ArchSpec(name, self.blocks, self.stem, self.min_level, self.max_level, self.note)

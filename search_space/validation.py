@@ -79,7 +79,7 @@ def check_stem(stem) -> None:
         previous = level
 
 
-def check_level_range(spec: "ArchSpec") -> None:
+def check_level_range(spec: ArchSpec) -> None:
     """min_level and max_level are integer levels with min_level <= max_level."""
     for name in ("min_level", "max_level"):
         check_level(getattr(spec, name), name)
@@ -89,7 +89,7 @@ def check_level_range(spec: "ArchSpec") -> None:
         )
 
 
-def check_parents(spec: "ArchSpec") -> None:
+def check_parents(spec: ArchSpec) -> None:
     """Each block's two parents are distinct and earlier features."""
     m = spec.num_stem
     for k, block in enumerate(spec.blocks):
@@ -107,7 +107,7 @@ def check_parents(spec: "ArchSpec") -> None:
             )
 
 
-def check_outputs(spec: "ArchSpec") -> None:
+def check_outputs(spec: ArchSpec) -> None:
     """Exactly one output block per level in [min_level, max_level], and none outside it."""
     seen: dict[int, int] = {}
     for k, block in enumerate(spec.blocks):
@@ -133,7 +133,7 @@ def check_outputs(spec: "ArchSpec") -> None:
         )
 
 
-def check_arch(spec: "ArchSpec") -> None:
+def check_arch(spec: ArchSpec) -> None:
     """All rules of a whole architecture; raises `SpecError` on the first broken one."""
     if not isinstance(spec.name, str) or not spec.name:
         raise SpecError(f"spec name {spec.name!r} is not a non-empty string; give the spec a name")

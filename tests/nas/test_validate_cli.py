@@ -78,7 +78,9 @@ def test_bad_source_is_one_line_and_exit_2(capsys, tmp_path, case):
 def test_real_process_has_no_traceback(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.getcwd())
     bad = _file(tmp_path, "x.json", '{"blocks": 5}')
-    proc = subprocess.run([sys.executable, "-m", "nas", "validate", bad], capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nas", "validate", bad], check=False, capture_output=True, text=True, env=env
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "nas validate: error: spec field 'blocks' is int; it must be a list of blocks"
     assert "Traceback" not in proc.stderr

@@ -4,8 +4,15 @@ output-merge rule."""
 import pytest
 
 from search_space import (
-    BUILTIN_SPECS, SCALING_MAP, SpecError, from_tf_text, get_builtin, get_scaling, spec_from_json,
-    spec_to_json, to_tf_text,
+    BUILTIN_SPECS,
+    SCALING_MAP,
+    SpecError,
+    from_tf_text,
+    get_builtin,
+    get_scaling,
+    spec_from_json,
+    spec_to_json,
+    to_tf_text,
 )
 from search_space.merge_rule import implicit_merges
 from search_space.sources import load_spec, load_spec_file
