@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export RAY_AUTH_MODE ?= disabled
 
-.PHONY: install test search lint clean
+.PHONY: install test search lint clean bench-speed bench-controllers bench-overhead bench-memory bench-fidelity bench-gpu repro-mini
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -19,6 +19,27 @@ test: $(STAMP)  ## the whole test suite, slowest tests listed at the end
 
 search: $(STAMP)  ## the out-of-box run: nas search with its defaults
 	$(VENV)/bin/nas search
+
+bench-speed: $(STAMP)  ## proxy train-step time and FLOPs, SpineNet-49 vs R50-FPN
+	$(PY) benchmarks/proxy_step_speed.py
+
+bench-controllers: $(STAMP)  ## controller sample efficiency on surrogate rewards
+	$(PY) benchmarks/controller_efficiency.py
+
+bench-overhead: $(STAMP)  ## Ray search overhead per trial at concurrency 1 and 2
+	$(PY) benchmarks/search_overhead.py
+
+bench-memory: $(STAMP)  ## peak RSS of one cpu-tier trial and of the search driver
+	$(PY) benchmarks/memory.py
+
+bench-fidelity: $(STAMP)  ## does the cpu proxy rank architectures above seed noise
+	$(PY) benchmarks/proxy_fidelity.py
+
+bench-gpu:  ## GPU check (needs only torch + torchvision); --cpu for a dry run
+	bash benchmarks/gpu_check.sh
+
+repro-mini: $(STAMP)  ## search on the cpu tier, retrain winners and baselines (~35 min on 2 cores)
+	$(PY) benchmarks/repro_mini.py --reuse results/benchmarks/proxy_fidelity.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

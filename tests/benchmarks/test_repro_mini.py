@@ -1,0 +1,57 @@
+"""Mini-reproduction: the claim's verdict from exact numbers, and a quick end-to-end run (a real
+Ray search on the smoke tier, retraining, figures) that writes its JSON and stores its retrains."""
+
+import importlib.util
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "benchmarks" / "repro_mini.py"
+
+
+@pytest.fixture(scope="module")
+def repro():
+    sys.path.insert(0, str(SCRIPT.parent))
+    spec = importlib.util.spec_from_file_location("repro_mini", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _arch(aps, flops):
+    mean = sum(aps) / len(aps)
+    sd = (sum((a - mean) ** 2 for a in aps) / (len(aps) - 1)) ** 0.5
+    return {"ap": aps, "ap_mean": mean, "ap_sd": sd, "flops": flops}
+
+
+def test_verdict_needs_two_standard_errors_and_fewer_flops(repro):
+    table = {"found": _arch([0.30, 0.32, 0.34], 90), "base": _arch([0.20, 0.21, 0.22], 100),
+             "close": _arch([0.29, 0.31, 0.33], 100), "big": _arch([0.10, 0.11, 0.12], 80)}
+    clear = repro.verdict(table, "found", "base")
+    assert clear["claim"] == "holds" and clear["ap_diff"] == pytest.approx(0.11)
+    assert clear["ap_diff_se"] == pytest.approx((0.02**2 / 3 + 0.01**2 / 3) ** 0.5) and clear["flops_ratio"] == 0.9
+    assert repro.verdict(table, "found", "close")["claim"] == "not separated from noise"
+    assert repro.verdict(table, "found", "big")["claim"] == "does not hold"  # more FLOPs
+
+
+def test_quick_run_end_to_end(tmp_path):
+    command = [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path), "--run-dir", str(tmp_path / "run"),
+               "--figures", str(tmp_path / "figures")]
+    proc = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads((tmp_path / "repro_mini.json").read_text())
+    assert result["search"]["trials"] == 2 and len(result["found"]) == 1
+    winner = f"found-1 ({result['found'][0]['trial_id']})"
+    assert set(result["per_arch"]) == {winner, "r50-sd", "r50-fpn"}
+    assert len(result["runs"]) == 3 * 2 and {r["epochs"] for r in result["runs"]} == {2}
+    assert [v["baseline"] for v in result["verdicts"]] == ["r50-sd", "r50-fpn"]
+    with sqlite3.connect(tmp_path / "run" / "search.db") as db:
+        seeds = sorted(r[0] for r in db.execute("SELECT seed FROM retrains"))
+    assert seeds == [1, 2]  # the smoke tier's seed 0, plus 1..2
+    names = {p.name for p in (tmp_path / "figures").iterdir()}
+    assert {"reward.svg", "reward.png", "ap_vs_flops.svg", "winner_vs_r50-sd.svg"} <= names
