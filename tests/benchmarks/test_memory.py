@@ -2,24 +2,15 @@
 driver polled for its peak RSS) writes its JSON with sane peaks and the baseline ratio."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "benchmarks" / "memory.py"
 
 
 @pytest.mark.ray
 @pytest.mark.slow
-def test_quick_run_end_to_end(tmp_path):
-    env = dict(os.environ, RAY_AUTH_MODE="disabled")
-    command = [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path), "--cache", str(tmp_path / "cache"),
-               "--work", str(tmp_path / "work")]
-    proc = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+def test_quick_run_end_to_end(tmp_path, run_benchmark):
+    proc = run_benchmark("memory", "--quick", "--out", str(tmp_path), "--cache", str(tmp_path / "cache"),
+                         "--work", str(tmp_path / "work"))
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     result = json.loads((tmp_path / "memory.json").read_text())
     trials = {t["arch"]: t for t in result["trials"]}

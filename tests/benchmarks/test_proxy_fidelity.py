@@ -1,25 +1,14 @@
 """Proxy fidelity benchmark: its statistics give exact known values; a quick run writes its JSON
 and a second run with the same settings continues from it instead of training again."""
 
-import importlib.util
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "benchmarks" / "proxy_fidelity.py"
-
 
 @pytest.fixture(scope="module")
-def fidelity():
-    sys.path.insert(0, str(SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location("proxy_fidelity", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def fidelity(load_benchmark):
+    return load_benchmark("proxy_fidelity")
 
 
 def test_kendall_tau_counts_concordant_minus_discordant_pairs(fidelity):
@@ -52,9 +41,8 @@ def test_seed_agreement_over_seed_pairs(fidelity):
     assert out["kendall_tau"] == pytest.approx((1 + 2 * tau_13) / 3)
 
 
-def test_quick_run_writes_json_and_resumes(tmp_path):
-    command = [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path)]
-    first = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT, timeout=600)
+def test_quick_run_writes_json_and_resumes(tmp_path, run_benchmark):
+    first = run_benchmark("proxy_fidelity", "--quick", "--out", str(tmp_path))
     assert first.returncode == 0, first.stderr[-2000:]
     result = json.loads((tmp_path / "proxy_fidelity.json").read_text())
     archs = {"spinenet-49", "r0-sp53", "r50-sd", "r50-fpn", "resnet50-s0-0"}
@@ -65,5 +53,5 @@ def test_quick_run_writes_json_and_resumes(tmp_path):
     summary = result["summary"]
     assert set(summary["short"]["per_arch"]) == archs and summary["short_vs_long"]["architectures"] == 5
     assert summary["long"]["per_arch"]["r50-fpn"]["flops"] > summary["long"]["per_arch"]["spinenet-49"]["flops"]
-    second = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    second = run_benchmark("proxy_fidelity", "--quick", "--out", str(tmp_path))
     assert second.returncode == 0 and "20 runs found, 0 to train" in second.stdout

@@ -1,26 +1,15 @@
 """Mini-reproduction: the claim's verdict from exact numbers, and a quick end-to-end run (a real
 Ray search on the smoke tier, retraining, figures) that writes its JSON and stores its retrains."""
 
-import importlib.util
 import json
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "benchmarks" / "repro_mini.py"
-
 
 @pytest.fixture(scope="module")
-def repro():
-    sys.path.insert(0, str(SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location("repro_mini", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def repro(load_benchmark):
+    return load_benchmark("repro_mini")
 
 
 def _arch(aps, flops):
@@ -39,10 +28,9 @@ def test_verdict_needs_two_standard_errors_and_fewer_flops(repro):
     assert repro.verdict(table, "found", "big")["claim"] == "does not hold"  # more FLOPs
 
 
-def test_quick_run_end_to_end(tmp_path):
-    command = [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path), "--run-dir", str(tmp_path / "run"),
-               "--figures", str(tmp_path / "figures")]
-    proc = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT, timeout=900)
+def test_quick_run_end_to_end(tmp_path, run_benchmark):
+    proc = run_benchmark("repro_mini", "--quick", "--out", str(tmp_path), "--run-dir", str(tmp_path / "run"),
+                         "--figures", str(tmp_path / "figures"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads((tmp_path / "repro_mini.json").read_text())
     assert result["search"]["trials"] == 2 and len(result["found"]) == 1

@@ -1,27 +1,16 @@
 """Search overhead: the /proc parser, the overhead arithmetic and the target check with exact
 values, and a quick end-to-end run (a real Ray search on the smoke tier) that writes its JSON."""
 
-import importlib.util
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "benchmarks" / "search_overhead.py"
 STATUS = "Name:\tpython\nVmPeak:\t  900000 kB\nVmHWM:\t  812345 kB\nVmRSS:\t  700001 kB\nThreads:\t3\n"
 
 
 @pytest.fixture(scope="module")
-def bench():
-    sys.path.insert(0, str(SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location("search_overhead", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark):
+    return load_benchmark("search_overhead")
 
 
 def test_status_parser_reads_kib_fields(bench):
@@ -65,11 +54,9 @@ def test_targets_need_both_bounds(bench):
 
 @pytest.mark.ray
 @pytest.mark.slow
-def test_quick_run_end_to_end(tmp_path):
-    env = dict(os.environ, RAY_AUTH_MODE="disabled")
-    command = [sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path), "--cache", str(tmp_path / "cache"),
-               "--work", str(tmp_path / "work")]
-    proc = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+def test_quick_run_end_to_end(tmp_path, run_benchmark):
+    proc = run_benchmark("search_overhead", "--quick", "--out", str(tmp_path), "--cache", str(tmp_path / "cache"),
+                         "--work", str(tmp_path / "work"))
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     result = json.loads((tmp_path / "search_overhead.json").read_text())
     assert result["settings"]["concurrency"] == [1] and result["settings"]["trials"] == [2]
