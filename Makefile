@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export RAY_AUTH_MODE ?= disabled
 
-.PHONY: install test search lint clean bench-speed bench-controllers bench-overhead bench-memory bench-fidelity bench-gpu repro-mini
+.PHONY: install test search lint clean bench-speed bench-controllers bench-overhead bench-memory bench-fidelity bench-gpu repro-mini ablations
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -40,6 +40,9 @@ bench-gpu:  ## GPU check (needs only torch + torchvision); --cpu for a dry run
 
 repro-mini: $(STAMP)  ## search on the cpu tier, retrain winners and baselines (~35 min on 2 cores)
 	$(PY) benchmarks/repro_mini.py --reuse results/benchmarks/proxy_fidelity.json
+
+ablations: $(STAMP)  ## paper Tables 8 and 9: fixed orderings, damaged connections (~45 min after repro-mini)
+	$(PY) benchmarks/ablations.py --reuse results/benchmarks/proxy_fidelity.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -68,8 +68,9 @@ def stored_trials(run_dir: Path) -> int:
         return store.count_trials()
 
 
-def search(settings: dict, run_dir: Path) -> None:
-    """Run the search, continue a cut-short one, or keep a finished one."""
+def search(settings: dict, run_dir: Path, *overrides: str) -> None:
+    """Run the search (named after its folder, with extra Hydra overrides), continue a cut-short
+    one, or keep a finished one."""
     done = stored_trials(run_dir)
     if done >= settings["trials"]:
         print(f"{run_dir} already holds {done} trials; keeping its search", flush=True)
@@ -78,7 +79,7 @@ def search(settings: dict, run_dir: Path) -> None:
         nas("search", f"resume={run_dir}")
         return
     nas("search", *settings["tier"], f"trials={settings['trials']}", f"concurrency={settings['concurrency']}",
-        f"run.dir={run_dir}", "run.name=repro-mini", "seed=0")
+        f"run.dir={run_dir}", f"run.name={run_dir.name}", "seed=0", *overrides)
 
 
 def winners(run_dir: Path, top: int) -> list[dict]:

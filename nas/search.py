@@ -59,6 +59,20 @@ def _gpu_names() -> list[str]:
     )
 
 
+def check_data(cfg: SearchConfig) -> None:
+    """Load and validate the data set once, before the run folder or Ray: a bad data set stops
+    the search with one line and nothing recorded; the synthetic set is generated here, once.
+
+    Raises:
+        DataError: what is wrong with which file.
+    """
+    from proxy_trainer.data.prepare import prepare_data
+
+    counts = prepare_data(cfg.data).summary()
+    print(f"data: {counts['train_images']} training images, {counts['val_images']} held out for the "
+          f"reward, {counts['num_classes']} classes", flush=True)
+
+
 def prepare_run(cfg: SearchConfig, resuming: bool) -> None:
     """Create the run folder and store; record config and provenance for a new run.
 
@@ -202,6 +216,8 @@ def run_search(cfg: SearchConfig, resuming: bool = False) -> dict:
     Raises:
         ConfigError / UserInputError: bad configuration, run folder or cluster storage.
     """
+    if not cfg.is_replay:
+        check_data(cfg)
     prepare_run(cfg, resuming)
     if cfg.is_replay:
         from nas.replay import run_replay

@@ -2,7 +2,8 @@
 
 A SOURCE is a built-in spec name, a spec file (JSON or TF list), `r50-fpn` (the ResNet-FPN
 baseline, for verbs that build models), or `RUN:TRIAL` / `RUN:best` (a run folder's stored
-trial; needs the results store).
+trial; needs the results store). Any spec SOURCE may end in `~DAMAGE` (`r0-sp53~sequential`): the
+spec with its connections damaged as in the paper's Table 9 (`search_space/ablations.py`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from search_space.ablations import DAMAGES, damage_connections
 from search_space.builtins import BUILTIN_SPECS
 from search_space.errors import UserInputError
 from search_space.sources import load_spec
@@ -32,7 +34,8 @@ class Source:
 
 def known_sources() -> str:
     """Human list of the names a SOURCE may be."""
-    return ", ".join([*BUILTIN_SPECS, R50_FPN]) + ", a spec file, RUN:TRIAL or RUN:best"
+    return (", ".join([*BUILTIN_SPECS, R50_FPN]) + ", a spec file, RUN:TRIAL or RUN:best"
+            + f", each spec optionally with ~{'|~'.join(DAMAGES)}")
 
 
 def _split_run_source(text: str) -> tuple[str, str] | None:
@@ -42,13 +45,27 @@ def _split_run_source(text: str) -> tuple[str, str] | None:
     return (run, trial) if run and trial else None
 
 
+def _split_damage(text: str) -> tuple[str, str] | None:
+    base, sep, damage = text.rpartition("~")
+    if not sep or not base or os.path.exists(text):
+        return None
+    if damage not in DAMAGES:
+        raise UserInputError(f"SOURCE '{text}' ends in unknown damage '~{damage}'; use one of ~{', ~'.join(DAMAGES)}")
+    return base, damage
+
+
 def resolve_source(text: str, allow_baseline: bool = False) -> Source:
     """Resolve a SOURCE string.
 
     Raises:
-        UserInputError: unknown name (listing the known ones), bad file, bad run/trial, or the
-            baseline where the verb needs a spec.
+        UserInputError: unknown name (listing the known ones), bad file, bad run/trial, the
+            baseline where the verb needs a spec, or an unknown `~DAMAGE`.
     """
+    damaged = _split_damage(text)
+    if damaged is not None:
+        base = resolve_source(damaged[0])
+        spec = damage_connections(base.spec, damaged[1])
+        return Source(spec.name, spec)
     if text == R50_FPN:
         if not allow_baseline:
             raise UserInputError(f"'{R50_FPN}' is a baseline model, not a spec; this verb needs a spec")

@@ -85,6 +85,8 @@ def _check_shape(space: SearchSpace, spec: ArchSpec) -> None:
     n_int, n_out = space.num_intermediate, space.num_output
     if len(spec.blocks) != n_int + n_out:
         raise SpecError(f"spec has {len(spec.blocks)} blocks; the space has {n_int} intermediate + {n_out} output")
+    if spec.damage:
+        raise SpecError(f"spec '{spec.name}' has damaged connections ({spec.damage}); no search space holds it")
     flags = [b.is_output for b in spec.blocks]
     if flags != [False] * n_int + [True] * n_out:
         raise SpecError(f"the space puts {n_int} intermediate blocks before {n_out} output blocks; this spec does not")

@@ -1,6 +1,6 @@
 """The output-merge rule of Google's SpineNet builder (facts §2), as a pure function of a spec.
 
-When an output block is built, its two parents' out-degrees are incremented first; then every
+When an output block is built, its parents' out-degrees are incremented first; then every
 earlier feature (stem included) whose out-degree is still 0 and whose width and channel count
 equal the output block's input is added into the sum directly (no resampling) and marked used.
 Same width means same level (true for any input of at least 2**max_level pixels, which every
@@ -19,7 +19,7 @@ def implicit_merges(spec: ArchSpec) -> dict[int, tuple[int, ...]]:
     merges: dict[int, tuple[int, ...]] = {}
     for k, block in enumerate(spec.blocks):
         feature = spec.num_stem + k
-        for parent in block.inputs:
+        for parent in spec.live_inputs(k):
             out_degree[parent] += 1
         if not block.is_output:
             continue

@@ -2,7 +2,8 @@
 
 On disk: {"name", "min_level", "max_level", "stem": [[level, block_fn], ...],
 "blocks": [{"level", "block_fn", "inputs", "is_output"}, ...]}. A file without "stem" means
-SpineNet's stem. Extra keys are allowed (additive fields) and ignored.
+SpineNet's stem. Optional: "note", and "damage" (a Table 9 connection ablation, `ablations.py`).
+Extra keys are allowed (additive fields) and ignored.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def spec_to_dict(spec: ArchSpec) -> dict[str, Any]:
     }
     if spec.note:
         data["note"] = spec.note
+    if spec.damage:
+        data["damage"] = spec.damage
     return data
 
 
@@ -67,6 +70,13 @@ def _level_field(data: dict, key: str, default: int) -> int:
     return value
 
 
+def _damage_field(data: dict) -> str:
+    value = data.get("damage", "")
+    if not isinstance(value, str):
+        raise SpecError(f"spec field 'damage' is {value!r}; it must be a string (see search_space/ablations.py)")
+    return value
+
+
 def spec_from_dict(data: Any, default_name: str = "spec") -> ArchSpec:
     """Build a validated spec from its JSON dict.
 
@@ -92,6 +102,7 @@ def spec_from_dict(data: Any, default_name: str = "spec") -> ArchSpec:
         min_level=_level_field(data, "min_level", 3),
         max_level=_level_field(data, "max_level", 7),
         note=note if isinstance(note, str) else "",
+        damage=_damage_field(data),
     )
 
 

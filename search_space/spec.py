@@ -1,7 +1,8 @@
 """The architecture spec language: frozen `BlockSpec` and `ArchSpec`.
 
 Feature indexing (design §4): the m stem blocks are features 0..m-1 and spec entry k is feature
-m+k. Every block names two parents by feature index, both earlier than itself, stored sorted.
+m+k. Every block names two parents by feature index, both earlier than itself, stored sorted; a
+spec's `damage` (the paper's Table 9 ablation, `ablations.py`) may leave a block one live parent.
 An `ArchSpec` is validated when it is built (see `validation.py`), so an instance is always valid.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from search_space.ablations import live_inputs
 from search_space.validation import BLOCK_FN_NAMES, check_arch, check_block_fields
 
 BOTTLENECK, RESIDUAL = BLOCK_FN_NAMES
@@ -42,6 +44,8 @@ class ArchSpec:
     min_level: int = 3
     max_level: int = 7
     note: str = field(default="", compare=False)
+    # "" (intact) or a Table 9 connection damage: which parents are live (see `ablations.py`)
+    damage: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "blocks", tuple(self.blocks))
@@ -70,6 +74,10 @@ class ArchSpec:
             return self.stem[feature][1]
         return self.blocks[feature - self.num_stem].block_fn
 
+    def live_inputs(self, k: int) -> tuple[int, ...]:
+        """Parent features block `k` really takes: its two inputs, or one in a damaged spec."""
+        return live_inputs(self.damage, self.blocks[k].inputs, self.num_stem + k)
+
     def output_features(self) -> dict[int, int]:
         """Map output level -> feature index of the block producing it."""
         return {
@@ -78,4 +86,4 @@ class ArchSpec:
 
     def renamed(self, name: str) -> ArchSpec:
         """The same architecture under another name."""
-        return ArchSpec(name, self.blocks, self.stem, self.min_level, self.max_level, self.note)
+        return ArchSpec(name, self.blocks, self.stem, self.min_level, self.max_level, self.note, self.damage)

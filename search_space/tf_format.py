@@ -22,12 +22,18 @@ def tf_block_tuples(spec: ArchSpec) -> list[tuple]:
     """The spec's blocks as TF tuples.
 
     Raises:
-        SpecError: the spec's stem is not SpineNet's, which the TF form cannot express.
+        SpecError: the spec's stem is not SpineNet's, or its connections are damaged (an
+            ablation); the TF form can express neither.
     """
     if spec.stem != SPINENET_STEM:
         raise SpecError(
             f"spec '{spec.name}' has stem {[list(s) for s in spec.stem]}; TF Model Garden's "
             "SpineNet always builds two L2 bottleneck stem blocks, so export it as JSON instead"
+        )
+    if spec.damage:
+        raise SpecError(
+            f"spec '{spec.name}' has damaged connections ({spec.damage}); TF Model Garden's SpineNet "
+            "merges two parents per block, so export it as JSON instead"
         )
     return [(b.level, b.block_fn, tuple(b.inputs), b.is_output) for b in spec.blocks]
 

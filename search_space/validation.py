@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from search_space.ablations import check_damage
 from search_space.errors import SpecError
 
 if TYPE_CHECKING:
@@ -146,3 +147,4 @@ def check_arch(spec: ArchSpec) -> None:
             raise SpecError(f"block {k} is {type(block).__name__}, not a BlockSpec")
     check_parents(spec)
     check_outputs(spec)
+    check_damage(spec.damage)

@@ -65,7 +65,7 @@ def _nodes(spec: ArchSpec) -> tuple[Node, ...]:
 
 def _edges(spec: ArchSpec) -> tuple[Edge, ...]:
     parents = [
-        Edge(parent, spec.num_stem + k, PARENT) for k, b in enumerate(spec.blocks) for parent in b.inputs
+        Edge(parent, spec.num_stem + k, PARENT) for k in range(len(spec.blocks)) for parent in spec.live_inputs(k)
     ]
     merges = [Edge(src, out, MERGE) for out, srcs in implicit_merges(spec).items() for src in srcs]
     return tuple(parents + merges)

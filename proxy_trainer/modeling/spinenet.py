@@ -1,15 +1,17 @@
 """SpineNet: one builder that interprets any `ArchSpec` the way Google's TPU code does (facts §2).
 
 Build phases: (1) stem — 7x7/2 conv + BN + act + 3x3/2 max-pool, then the spec's stem blocks as
-a scale-decreased chain; (2) scale-permuted blocks — each block resamples its two parents with
-alpha, adds the output-merge rule's implicit features (`search_space.merge_rule`), applies the
-activation, then its block group of `block_repeats` ResNet blocks; (3) endpoints — a 1x1 conv +
-BN + act per level min_level..max_level.
+a scale-decreased chain; (2) scale-permuted blocks — each block resamples its live parents (two;
+one in a connection ablation) with alpha, adds the output-merge rule's implicit features
+(`search_space.merge_rule`), applies the activation, then its block group of `block_repeats`
+ResNet blocks; (3) endpoints — a 1x1 conv + BN + act per level min_level..max_level.
 """
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
+from functools import reduce
 
 from torch import Tensor, nn
 
@@ -87,11 +89,12 @@ class SpineNet(nn.Module):
     # ---- phase 2: scale-permuted blocks ------------------------------------------------------
     def _build_scale_permuted(self, alpha: float, repeats: int) -> None:
         self.merges = implicit_merges(self.spec)
+        self.parents = [self.spec.live_inputs(k) for k in range(len(self.spec.blocks))]
         resamples, groups = [], []
-        for block in self.spec.blocks:
+        for block, parents in zip(self.spec.blocks, self.parents):
             filters = level_filters(block.level, self._scale)
             target_channels = block_out_channels(block.block_fn, filters)
-            resamples.append(nn.ModuleList(self._resample(p, block.level, target_channels, alpha) for p in block.inputs))
+            resamples.append(nn.ModuleList(self._resample(p, block.level, target_channels, alpha) for p in parents))
             groups.append(BlockGroup(block.block_fn, target_channels, filters, 1, repeats, **self._norm))
             self._channels.append(target_channels)
         self.resamples = nn.ModuleList(resamples)
@@ -143,8 +146,7 @@ class SpineNet(nn.Module):
         for k, block in enumerate(self.spec.blocks):
             feature = self.spec.num_stem + k
             target = level_size(size, block.level)
-            first, second = (r(feats[p], target) for r, p in zip(self.resamples[k], block.inputs))
-            x = first + second
+            x = reduce(operator.add, (r(feats[p], target) for r, p in zip(self.resamples[k], self.parents[k])))
             for j in self.merges.get(feature, ()):
                 x = x + feats[j]  # implicit merge: same level and width, no resampling
             feats.append(self.blocks[k](self.fuse_act(x)))

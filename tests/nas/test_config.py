@@ -117,6 +117,15 @@ def test_search_help_lists_groups_and_how_to_override(capsys):
     assert "evolution | ppo | random | reinforce" in out and "resume=" in out and "cluster.storage=" in out
 
 
+def test_search_with_bad_data_stops_before_the_run_folder(capsys, tmp_path):
+    run_dir = tmp_path / "run"
+    code = main(["search", "data=coco", f"data.images={tmp_path}", f"data.annotations={tmp_path / 'no.json'}",
+                 f"run.dir={run_dir}"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "no.json" in err
+    assert not run_dir.exists()
+
+
 def test_search_cli_bad_override_exit_2(capsys):
     assert main(["search", "controller=nope"]) == 2
     err = capsys.readouterr().err

@@ -24,6 +24,14 @@ def test_builtins_are_valid(capsys, name):
     assert (code, out, err) == (0, f"valid: {name} (15 blocks)\n", "")
 
 
+@pytest.mark.parametrize("damage", ["no-short-range", "no-long-range", "sequential"])
+def test_damaged_sources_are_valid_json_but_not_tf(capsys, tmp_path, damage):
+    code, out, err = run_cli(capsys, "validate", f"r0-sp53~{damage}")
+    assert (code, out, err) == (0, f"valid: r0-sp53~{damage} (15 blocks)\n", "")
+    code, _, err = run_cli(capsys, "export", f"r0-sp53~{damage}", "--format", "tf", "-o", str(tmp_path / "tf.py"))
+    assert code == 2 and "damaged connections" in err and err.count("\n") == 1
+
+
 def test_tf_file_is_valid(capsys, tmp_path):
     path = tmp_path / "tf_specs.py"
     code, out, _ = run_cli(capsys, "export", "spinenet-49", "--format", "tf", "-o", str(path))
@@ -58,6 +66,8 @@ BAD_SOURCES = {
     "binary": lambda p: (_file(p, "bin.json", "") and _write_bytes(p / "bin.json"), "not UTF-8"),
     "missing-run": lambda p: (str(p / "run") + ":best", "does not exist"),
     "baseline": lambda p: ("r50-fpn", "baseline model, not a spec"),
+    "unknown-damage": lambda p: ("r0-sp53~no-links", "unknown damage '~no-links'; use one of ~no-short-range"),
+    "damaged-baseline": lambda p: ("r50-fpn~sequential", "baseline model, not a spec"),
 }
 
 

@@ -12,6 +12,7 @@ from proxy_trainer.complexity import count_params_flops, describe_model
 from proxy_trainer.modeling.detector import build_detector
 from proxy_trainer.modeling.model_config import ModelConfig
 from search_space import get_builtin
+from search_space.ablations import DAMAGES, damage_connections
 
 SPINENET_49 = get_builtin("spinenet-49")
 
@@ -64,3 +65,12 @@ def test_level_shapes_and_class_dependence():
     fewer = describe_model(SPINENET_49, config, num_classes=80, image_size=256)
     # only the class output conv changes: 3x3 x 128 in x 9 anchors x 10 classes, plus 90 biases
     assert summary.params - fewer.params == 9 * 128 * 9 * 10 + 90
+
+
+def test_damaged_connections_cost_less_than_the_intact_spec():
+    """Table 9 ablations drop one resampling per block: fewer params and FLOPs, same levels."""
+    config = ModelConfig.from_scaling("49")
+    intact = count_params_flops(get_builtin("r0-sp53"), config, image_size=640)
+    for damage in DAMAGES:
+        damaged = count_params_flops(damage_connections(get_builtin("r0-sp53"), damage), config, image_size=640)
+        assert damaged[0] < intact[0] and damaged[1] < intact[1], damage

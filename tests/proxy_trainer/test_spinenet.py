@@ -15,6 +15,7 @@ from proxy_trainer.modeling.layers import LevelShape
 from proxy_trainer.modeling.spinenet import SpineNet
 from proxy_trainer.modeling.torch_export import FORMAT_TAG, build_spinenet, save_torch_spec
 from search_space import BUILTIN_SPECS, ArchSpec, BlockSpec, SearchSpace, get_builtin
+from search_space.ablations import DAMAGES, damage_connections
 from search_space.errors import UserInputError
 
 TINY = {"filter_size_scale": 0.0625, "endpoints_num_filters": 8}  # L2 C=4 ... L7 C=16
@@ -57,7 +58,7 @@ def live_features(model: SpineNet) -> set[int]:
             continue
         live.add(f)
         if f >= spec.num_stem:
-            todo += list(spec.blocks[f - spec.num_stem].inputs) + list(model.merges.get(f, ()))
+            todo += list(spec.live_inputs(f - spec.num_stem)) + list(model.merges.get(f, ()))
     return live
 
 
@@ -66,6 +67,13 @@ def live_features(model: SpineNet) -> set[int]:
 def test_builtin_specs_forward_backward(name, repeats, alpha):
     spec = MINI_SPEC if name == "mini" else get_builtin(name)
     model = SpineNet(spec, block_repeats=repeats, resample_alpha=alpha, **TINY)
+    check_forward_backward(model)
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_damaged_specs_forward_backward_with_one_resampling_per_block(damage):
+    model = SpineNet(damage_connections(get_builtin("r0-sp53"), damage), **TINY)
+    assert [len(r) for r in model.resamples] == [1] * 15
     check_forward_backward(model)
 
 
