@@ -6,7 +6,10 @@ models are interleaved, so machine noise hits both alike, and the median step ti
 The interesting number is time ratio / FLOPs ratio: 1.0 means SpineNet's FLOPs advantage shows
 up fully as time; above 1 means per-op overhead (many small resampling ops) eats some of it.
 
-    python benchmarks/proxy_step_speed.py [--sizes 128 256 384] [--steps 8] [--channels-last]
+    python benchmarks/proxy_step_speed.py [--sizes 128 256 384] [--steps 8] [--channels-last] [--compile]
+
+`--compile` wraps both backbones in `torch.compile` (inductor); the first steps, which compile,
+are timed apart and reported as compile seconds per model.
 """
 
 from __future__ import annotations
@@ -44,11 +47,13 @@ def random_batch(batch: int, size: int, seed: int):
     return images, targets
 
 
-def make_step(model, channels_last: bool):
+def make_step(model, channels_last: bool, compile_backbone: bool = False):
     """A closure doing one SGD train step on a batch; returns seconds taken."""
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     if channels_last:
         model.to(memory_format=torch.channels_last)
+    if compile_backbone:
+        model.backbone = torch.compile(model.backbone)
     model.train()
 
     def step(images, targets) -> float:
@@ -63,25 +68,27 @@ def make_step(model, channels_last: bool):
     return step
 
 
-def measure(size: int, batch: int, steps: int, warmup: int, channels_last: bool) -> dict:
+def measure(size: int, batch: int, steps: int, warmup: int, channels_last: bool, compile_: bool = False) -> dict:
     """Interleaved median step times and FLOPs of both models at one input size."""
     config = ModelConfig(**PROXY_WIDTH)
     specs = {"spinenet-49": get_builtin("spinenet-49"), "r50-fpn": None}
     torch.manual_seed(0)
-    stepper = {name: make_step(build_detector(spec, config, num_classes=NUM_CLASSES, image_size=size), channels_last)
-               for name, spec in specs.items()}
+    stepper = {
+        name: make_step(build_detector(spec, config, num_classes=NUM_CLASSES, image_size=size), channels_last, compile_)
+        for name, spec in specs.items()
+    }
     images, targets = random_batch(batch, size, seed=size)
+    warm = {name: sum(stepper[name](images, targets) for _ in range(warmup)) for name in specs}
     times: dict[str, list[float]] = {name: [] for name in specs}
-    for i in range(warmup + steps):
+    for _ in range(steps):
         for name in specs:
-            seconds = stepper[name](images, targets)
-            if i >= warmup:
-                times[name].append(seconds)
+            times[name].append(stepper[name](images, targets))
     flops = {name: count_params_flops(spec, config, num_classes=NUM_CLASSES, image_size=size)[1]
              for name, spec in specs.items()}
     sn, r50 = median(times["spinenet-49"]), median(times["r50-fpn"])
     time_ratio, flops_ratio = sn / r50, flops["spinenet-49"] / flops["r50-fpn"]
-    return {"input_size": size, "batch": batch, "steps": steps, "channels_last": channels_last,
+    return {"input_size": size, "batch": batch, "steps": steps, "channels_last": channels_last, "compile": compile_,
+            "spinenet49_warmup_s": warm["spinenet-49"], "r50fpn_warmup_s": warm["r50-fpn"],
             "spinenet49_step_s": sn, "r50fpn_step_s": r50, "spinenet49_gmacs": flops["spinenet-49"] / 1e9,
             "r50fpn_gmacs": flops["r50-fpn"] / 1e9, "time_ratio": time_ratio, "flops_ratio": flops_ratio,
             "overhead": time_ratio / flops_ratio}
@@ -94,17 +101,21 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=8, help="timed steps per model and size")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first")
     parser.add_argument("--channels-last", action="store_true", help="both models in channels_last")
+    parser.add_argument("--compile", action="store_true", help="both backbones through torch.compile")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--out", default=None, help="output folder (default results/benchmarks)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    rows = [measure(s, args.batch, args.steps, args.warmup, args.channels_last) for s in args.sizes]
+    rows = [measure(s, args.batch, args.steps, args.warmup, args.channels_last, args.compile) for s in args.sizes]
     print(f"machine: {machine_info()['processor']}, {torch.get_num_threads()} torch threads, torch {torch.__version__}")
+    if args.compile:
+        print("untimed warm-up incl. compile, s: " + ", ".join(
+            f"{r['input_size']} px: SN49 {r['spinenet49_warmup_s']:.1f} / R50 {r['r50fpn_warmup_s']:.1f}" for r in rows))
     print_table(["input", "SN49 s/step", "R50 s/step", "SN49 GMACs", "R50 GMACs", "time ratio", "FLOPs ratio", "overhead"],
                 [[r["input_size"], r["spinenet49_step_s"], r["r50fpn_step_s"], r["spinenet49_gmacs"],
                   r["r50fpn_gmacs"], r["time_ratio"], r["flops_ratio"], r["overhead"]] for r in rows])
-    name = "proxy_step_speed" + ("_channels_last" if args.channels_last else "")
+    name = "proxy_step_speed" + ("_channels_last" if args.channels_last else "") + ("_compile" if args.compile else "")
     print(f"wrote {write_json(name, {'args': vars(args), 'rows': rows}, args.out)}")
     return 0
 

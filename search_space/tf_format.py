@@ -51,7 +51,11 @@ def to_tf_text(spec: ArchSpec, scaling: Scaling | None = None, model: str | None
 def _list_node(text: str, where: str) -> ast.AST:
     try:
         tree = ast.parse(text, mode="exec")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    except (RecursionError, MemoryError):
+        raise SpecError(f"{where} is nested too deeply to be a block-spec list; give a spec file") from None
+    except (SyntaxError, ValueError) as err:
+        if "too many nested" in str(err):
+            raise SpecError(f"{where} is nested too deeply to be a block-spec list; give a spec file") from None
         raise SpecError(f"{where} is neither spec JSON nor a Python tuple list; check its syntax") from None
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
@@ -65,9 +69,12 @@ def _list_node(text: str, where: str) -> ast.AST:
 
 def from_tf_text(text: str, name: str = "spec", where: str = "TF spec") -> ArchSpec:
     """Parse a TF block-spec list (bare, or as `SPINENET_BLOCK_SPECS = [...]`) into a spec."""
+    node = _list_node(text, where)  # outside the try: its SpecError (a ValueError) must pass through
     try:
-        value = ast.literal_eval(_list_node(text, where))
-    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        value = ast.literal_eval(node)
+    except (RecursionError, MemoryError):
+        raise SpecError(f"{where} is nested too deeply to be a block-spec list; give a spec file") from None
+    except (ValueError, TypeError, SyntaxError):
         raise SpecError(f"{where} contains something other than literals; only tuples of literals are read") from None
     return from_tf_tuples(value, name, where)
 

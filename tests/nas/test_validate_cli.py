@@ -59,6 +59,8 @@ BAD_SOURCES = {
     "not-json": lambda p: (_file(p, "a.json", "{oops"), "is not valid JSON"),
     "deeply-nested": lambda p: (_file(p, "deep.json", "{\"blocks\": " + "[" * 50000 + "]" * 50000 + "}"),
                                 "nested too deeply"),
+    "deeply-nested-list": lambda p: (_file(p, "deep.py", "[" * 50000 + "]" * 50000), "nested too deeply"),
+    "tf-without-list": lambda p: (_file(p, "other.py", "x = [1]\n"), "holds no 'SPINENET_BLOCK_SPECS = [...]'"),
     "wrong-shape": lambda p: (_file(p, "shape.json", '{"blocks": {"level": 2}}'), "must be a list of blocks"),
     "invalid-graph": _bad_graph,
     "missing-path": lambda p: (str(p / "nope" / "spec.json"), "unknown SOURCE"),
