@@ -38,7 +38,7 @@ bench-fidelity: $(STAMP)  ## does the cpu proxy rank architectures above seed no
 bench-gpu:  ## GPU check (needs only torch + torchvision); --cpu for a dry run
 	bash benchmarks/gpu_check.sh
 
-repro-mini: $(STAMP)  ## search on the cpu tier, retrain winners and baselines (~35 min on 2 cores)
+repro-mini: $(STAMP)  ## search on the cpu tier, retrain winners and baselines (18 min on 2 cores)
 	$(PY) benchmarks/repro_mini.py --reuse results/benchmarks/proxy_fidelity.json
 
 ablations: $(STAMP)  ## paper Tables 8 and 9: fixed orderings, damaged connections (~45 min after repro-mini)

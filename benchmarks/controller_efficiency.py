@@ -8,7 +8,10 @@ space):
 - interacting: a block scores only when its level *and* its parents' levels match the target's
   (parent-level pairs, so a parent's level changes several blocks' scores), plus its type;
 - noisy-additive / noisy-interacting: the same with Gaussian noise of sd 0.01 on every observed
-  reward (about a proxy's seed-to-seed AP spread on the 0-0.3 scale).
+  reward. Calibration: the cpu proxy's seed-to-seed sd is 1/1.35 = 0.74 of the spread between
+  architectures (results/README.md, proxy fidelity); random specs' true rewards here spread with
+  sd 0.018 (additive) and 0.011 (interacting), so 0.01 is 0.55x and 0.93x that spread, bracketing
+  the proxy's 0.74x.
 Only the additive family was used to choose defaults (`--tune` reruns that sweep); the other
 three are held out. Each (controller, family) runs several targets x seeds with 4 trials
 outstanding, answered in a seeded random order (rewards come back out of order, as in a search).

@@ -98,7 +98,8 @@ def contenders(found: list[dict]) -> dict[str, dict | None]:
 
 
 def reusable(path: Path | None, settings: dict) -> dict[tuple, dict]:
-    """(arch, seed, epochs) -> run of a fidelity benchmark with the same tier overrides."""
+    """(arch, seed, epochs) -> successful run of an earlier benchmark JSON (fidelity, repro-mini,
+    ablations) with the same tier overrides."""
     if path is None or not path.exists():
         return {}
     fidelity = json.loads(path.read_text())

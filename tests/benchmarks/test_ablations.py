@@ -31,7 +31,10 @@ def test_quick_run_end_to_end(tmp_path, run_benchmark):
         assert run.summary["config"]["space"]["overrides"] == {"ordering": ordering}
         spec = spec_from_dict(run.trials[0]["spec"])
         assert [b.level for b in spec.blocks if b.is_output] == outputs
-    damage = result["damage"]
-    names = ["r0-sp53", "r0-sp53~no-short-range", "r0-sp53~no-long-range", "r0-sp53~sequential"]
-    assert sorted(damage) == sorted(names) and len(result["damage_runs"]) == 4 * 2
-    assert all(damage[n]["flops"] < damage["r0-sp53"]["flops"] for n in names[1:])
+    table, names = result["per_arch"], result["damaged"]
+    assert names == ["r0-sp53", "r0-sp53~no-short-range", "r0-sp53~no-long-range", "r0-sp53~sequential"]
+    assert [n.split(" ")[0] for n in result["arm_bests"]] == ["searched-best", "hourglass-best", "fish-best"]
+    assert sorted(table) == sorted(names + result["arm_bests"]) and len(result["runs"]) == 7 * 2
+    assert all(table[n]["flops"] < table["r0-sp53"]["flops"] for n in names[1:])
+    again = run_benchmark("ablations", "--quick", "--trials", "1", "--out", str(tmp_path), "--runs", str(tmp_path))
+    assert again.returncode == 0 and "retraining: 0 trainings (14 reused)" in again.stdout
