@@ -41,8 +41,9 @@ bench-gpu:  ## GPU check (needs only torch + torchvision); --cpu for a dry run
 repro-mini: $(STAMP)  ## search on the cpu tier, retrain winners and baselines (18 min on 2 cores)
 	$(PY) benchmarks/repro_mini.py --reuse results/benchmarks/proxy_fidelity.json
 
-ablations: $(STAMP)  ## paper Tables 8 and 9: fixed orderings, damaged connections (~45 min after repro-mini)
+ablations: $(STAMP)  ## paper Tables 8 and 9: fixed orderings, damaged connections (~45 + 40 min after repro-mini)
 	$(PY) benchmarks/ablations.py --reuse results/benchmarks/proxy_fidelity.json
+	$(PY) benchmarks/ablations.py --space r0-sp53 --reuse results/benchmarks/proxy_fidelity.json results/benchmarks/ablations.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
