@@ -48,14 +48,18 @@ def to_tf_text(spec: ArchSpec, scaling: Scaling | None = None, model: str | None
     return "\n".join(lines) + "\n"
 
 
+def _too_deep(where: str) -> SpecError:
+    return SpecError(f"{where} is nested too deeply to be a block-spec list; give a spec file")
+
+
 def _list_node(text: str, where: str) -> ast.AST:
     try:
         tree = ast.parse(text, mode="exec")
     except (RecursionError, MemoryError):
-        raise SpecError(f"{where} is nested too deeply to be a block-spec list; give a spec file") from None
+        raise _too_deep(where) from None
     except (SyntaxError, ValueError) as err:
         if "too many nested" in str(err):
-            raise SpecError(f"{where} is nested too deeply to be a block-spec list; give a spec file") from None
+            raise _too_deep(where) from None
         raise SpecError(f"{where} is neither spec JSON nor a Python tuple list; check its syntax") from None
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
@@ -73,7 +77,7 @@ def from_tf_text(text: str, name: str = "spec", where: str = "TF spec") -> ArchS
     try:
         value = ast.literal_eval(node)
     except (RecursionError, MemoryError):
-        raise SpecError(f"{where} is nested too deeply to be a block-spec list; give a spec file") from None
+        raise _too_deep(where) from None
     except (ValueError, TypeError, SyntaxError):
         raise SpecError(f"{where} contains something other than literals; only tuples of literals are read") from None
     return from_tf_tuples(value, name, where)
