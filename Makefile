@@ -24,7 +24,7 @@ bench-speed: $(STAMP)  ## proxy train-step time and FLOPs, SpineNet-49 vs R50-FP
 	$(PY) benchmarks/proxy_step_speed.py
 
 bench-controllers: $(STAMP)  ## controller sample efficiency on surrogate rewards
-	$(PY) benchmarks/controller_efficiency.py
+	$(PY) benchmarks/controller_efficiency.py --jobs 2 --tune
 
 bench-overhead: $(STAMP)  ## Ray search overhead per trial at concurrency 1 and 2
 	$(PY) benchmarks/search_overhead.py

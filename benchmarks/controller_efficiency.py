@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import random
+import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -42,7 +43,7 @@ from search_space import ArchSpec, SearchSpace
 SCALE = 0.3  # reward of the target (an AP-like 0-0.3 scale)
 NOISE_SD = 0.01  # proxy-like seed-to-seed spread on that scale
 CONCURRENCY = 4  # trials outstanding at once
-FULL = {"budgets": (50, 200, 1000), "runs": 2}
+FULL = {"budgets": (50, 200, 1000), "runs": 4}
 QUICK = {"budgets": (4, 8), "runs": 1}
 CONTROLLERS = ("random", "evolution", "ppo", "reinforce")
 TUNING_FAMILY = "additive"
@@ -128,11 +129,23 @@ def evaluate_cell(name: str, options: dict, family: str, cfg: dict) -> dict:
         "runs": runs,
         "reached": f"{len(reached)}/{len(runs)}",
         "median_reach95": sorted(reached)[len(reached) // 2] if len(reached) * 2 > len(runs) else None,
-        "mean_best": {b: sum(r["best"][b] for r in runs) / len(runs) for b in cfg["budgets"]},
+        "mean_best": {b: statistics.fmean(r["best"][b] for r in runs) for b in cfg["budgets"]},
+        "se_best": {b: standard_error([r["best"][b] for r in runs]) for b in cfg["budgets"]},
         "seconds": round(time.time() - started, 1),
     }
     print(f"  {name:9s} {options} {family:18s} {cell['seconds']:6.1f}s", flush=True)
     return cell
+
+
+def standard_error(values: list[float]) -> float | None:
+    """Standard error of the mean (None for a single value)."""
+    return statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else None
+
+
+def mean_se(cell: dict, budget) -> str:
+    """'mean +- se' of a cell's best reward at `budget` (the mean alone for one run)."""
+    mean, se = cell["mean_best"][budget], cell["se_best"][budget]
+    return f"{mean:.3f}" if se is None else f"{mean:.3f} ± {se:.3f}"
 
 
 def evaluate_all(tasks: list[tuple[str, dict, str]], cfg: dict, jobs: int) -> list[dict]:
@@ -154,7 +167,7 @@ def table_rows(results: dict, budgets) -> list[list]:
             held = "tuning" if family == TUNING_FAMILY else "held-out"
             reach = cell["median_reach95"]
             rows.append([family, held, name, cell["reached"], reach if reach is not None else f">{max(budgets)}",
-                         *[cell["mean_best"][b] for b in budgets]])
+                         *[mean_se(cell, b) for b in budgets]])
     return rows
 
 
@@ -184,7 +197,8 @@ def main(argv=None) -> None:
     print_table(headers, table_rows(results, cfg["budgets"]))
     if tuning:
         print_table(["setting (additive)", "reached", "median n to 95%", *[f"best@{b}" for b in cfg["budgets"]]],
-                    [[k, v["reached"], v["median_reach95"], *v["mean_best"].values()] for k, v in tuning.items()])
+                    [[k, v["reached"], v["median_reach95"], *[mean_se(v, b) for b in cfg["budgets"]]]
+                     for k, v in tuning.items()])
     path = write_json("controller_efficiency", {
         "mode": "quick" if args.quick else "full", "budgets": list(cfg["budgets"]), "runs": cfg["runs"],
         "jobs": args.jobs, "concurrency": CONCURRENCY, "noise_sd": NOISE_SD, "scale": SCALE, "tuning_family": TUNING_FAMILY,
