@@ -20,8 +20,11 @@ test: $(STAMP)  ## the whole test suite, slowest tests listed at the end
 search: $(STAMP)  ## the out-of-box run: nas search with its defaults
 	$(VENV)/bin/nas search
 
-bench-speed: $(STAMP)  ## proxy train-step time and FLOPs, SpineNet-49 vs R50-FPN
+bench-speed: $(STAMP)  ## proxy train-step time, FLOPs and norm volume, SpineNet-49 vs R50-FPN (4 settings)
 	$(PY) benchmarks/proxy_step_speed.py
+	$(PY) benchmarks/proxy_step_speed.py --channels-last
+	$(PY) benchmarks/proxy_step_speed.py --keep-freed-memory
+	$(PY) benchmarks/proxy_step_speed.py --width full --steps 4 --warmup 1
 
 bench-controllers: $(STAMP)  ## controller sample efficiency on surrogate rewards
 	$(PY) benchmarks/controller_efficiency.py --jobs 2 --tune

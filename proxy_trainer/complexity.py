@@ -1,7 +1,9 @@
 """Params and FLOPs of a detector, counted like the paper (facts §4.3b).
 
 Backbone + endpoints (or FPN) + RetinaNet head, at batch 1 on a square input, 9 anchors per
-location. Built and run on the meta device, so SpineNet-190 at 1280 px counts in about a second;
+location. Besides multiply-adds it counts the elements the batch-norm layers put out, a measure of
+the memory traffic that FLOPs miss (normalization, activation and their backward passes each
+stream these tensors through memory; on a CPU at narrow widths that, not FLOPs, sets step time). Built and run on the meta device, so SpineNet-190 at 1280 px counts in about a second;
 `torch.utils.flop_counter` counts 2 FLOPs per multiply-add, and the paper reports multiply-adds.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from proxy_trainer.modeling.detector import build_backbone, build_head
@@ -27,6 +30,7 @@ class ModelSummary:
     params: int  # trainable parameters of backbone + head
     multiply_adds: int  # conv and matmul multiply-adds at batch 1
     level_shapes: dict[int, tuple[int, ...]]  # level -> [1, C, H, W] fed to the head
+    norm_elements: int  # elements put out by all batch-norm layers at batch 1
 
 
 def describe_model(
@@ -51,11 +55,16 @@ def describe_model(
     head.eval()
     params = sum(p.numel() for module in (backbone, head) for p in module.parameters())
     images = torch.empty(1, 3, image_size, image_size, device="meta")
+    norm_outputs: list[int] = []
+    hooks = [m.register_forward_hook(lambda _m, _in, out: norm_outputs.append(out.numel()))
+             for module in (backbone, head) for m in module.modules() if isinstance(m, nn.BatchNorm2d)]
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         features = backbone(images)
         head(list(features.values()))
+    for hook in hooks:
+        hook.remove()
     shapes = {int(level): tuple(f.shape) for level, f in features.items()}
-    return ModelSummary(params, counter.get_total_flops() // FLOPS_PER_MULTIPLY_ADD, shapes)
+    return ModelSummary(params, counter.get_total_flops() // FLOPS_PER_MULTIPLY_ADD, shapes, sum(norm_outputs))
 
 
 def count_params_flops(

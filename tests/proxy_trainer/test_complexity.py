@@ -74,3 +74,11 @@ def test_damaged_connections_cost_less_than_the_intact_spec():
     for damage in DAMAGES:
         damaged = count_params_flops(damage_connections(get_builtin("r0-sp53"), damage), config, image_size=640)
         assert damaged[0] < intact[0] and damaged[1] < intact[1], damage
+
+
+def test_norm_elements_scale_with_area_and_spinenet49_moves_more_than_r50_fpn():
+    proxy = ModelConfig(filter_size_scale=0.25, resample_alpha=0.25, endpoints_num_filters=64, head_num_filters=64)
+    small, large = (describe_model(SPINENET_49, proxy, num_classes=8, image_size=s).norm_elements for s in (128, 256))
+    assert large == 4 * small  # every level's map is 4x larger when 128 divides the input
+    assert large == 5615744  # exact count of this implementation
+    assert describe_model(None, proxy, num_classes=8, image_size=256).norm_elements == 4851712
