@@ -1,10 +1,11 @@
 """Params and FLOPs of a detector, counted like the paper (facts §4.3b).
 
 Backbone + endpoints (or FPN) + RetinaNet head, at batch 1 on a square input, 9 anchors per
-location. Besides multiply-adds it counts the elements the batch-norm layers put out, a measure of
-the memory traffic that FLOPs miss (normalization, activation and their backward passes each
-stream these tensors through memory; on a CPU at narrow widths that, not FLOPs, sets step time). Built and run on the meta device, so SpineNet-190 at 1280 px counts in about a second;
+location. Built and run on the meta device, so SpineNet-190 at 1280 px counts in about a second;
 `torch.utils.flop_counter` counts 2 FLOPs per multiply-add, and the paper reports multiply-adds.
+Besides multiply-adds it counts the elements the batch-norm layers put out: the memory traffic
+FLOPs miss (normalization, activation and their backward passes each stream these tensors), which
+on a CPU at narrow widths weighs on step time more than the multiply-adds do.
 """
 
 from __future__ import annotations
