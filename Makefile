@@ -24,6 +24,7 @@ bench-speed: $(STAMP)  ## proxy train-step time, FLOPs and norm volume, SpineNet
 	$(PY) benchmarks/proxy_step_speed.py
 	$(PY) benchmarks/proxy_step_speed.py --channels-last
 	$(PY) benchmarks/proxy_step_speed.py --keep-freed-memory
+	$(PY) benchmarks/proxy_step_speed.py --channels-last --keep-freed-memory
 	$(PY) benchmarks/proxy_step_speed.py --width full --steps 4 --warmup 1
 
 bench-controllers: $(STAMP)  ## controller sample efficiency on surrogate rewards

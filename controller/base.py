@@ -15,8 +15,10 @@ a spec already proposed (outstanding or evaluated):
   is never proposed twice unless every redraw is a duplicate too (a converged policy).
 - "reuse": propose it anyway; when its reward is known, `meta["known_reward"]` carries it so the
   caller can feed that reward back without training (answered from the history).
-- "allow": propose whatever is drawn (plain sampling, as in the papers).
-A proposal that repeats an evaluated spec always carries `meta["known_reward"]`.
+- "allow": propose whatever is drawn, unmarked (plain sampling, as in the papers).
+Under "avoid", a repeat that every redraw could not escape is marked with `known_reward` too.
+`nas search` trains every proposal it gets, marked or not: there, "avoid" is the way to keep
+repeats out.
 
 History items for `recover` are `(decisions, reward)` or `(decisions, reward, meta)` in the
 order feedback was given; meta (the proposal's) lets the RL controller reuse the stored old
@@ -127,7 +129,7 @@ class Controller:
         self.next_index += 1
         decisions, meta, spec = self._draw(k)
         key = spec_key(spec)
-        if key in self.rewards:
+        if key in self.rewards and self.config.duplicates != "allow":
             meta["known_reward"] = self.rewards[key]
         self.proposed.add(key)
         return Proposal(k, decisions, spec, meta)

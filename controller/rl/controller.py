@@ -1,8 +1,9 @@
 """The RL controller: PPO (default) or REINFORCE on the LSTM policy of `policy.py`.
 
 Concurrency: `propose()` samples under the current policy and stores, in the proposal's meta,
-the per-decision old log-probabilities (computed by the same batched replay PPO uses) and the
-policy version. `feedback()` may come in any order and with many proposals outstanding: each
+the per-decision old log-probabilities (from the step-by-step walk that sampled it; the batched
+replay PPO re-evaluates with agrees with it to float rounding, tests/controller) and the policy
+version. `feedback()` may come in any order and with many proposals outstanding: each
 finished sample (actions, masks, old log-probabilities, version, advantage) joins the pending
 batch, and every `batch_size` finished samples one update runs — PPO replays the stored actions
 `ppo_epochs` times against the clipped objective; REINFORCE takes one gradient step. The
@@ -35,17 +36,18 @@ class RLConfig(BaseConfig):
     # size of each previous-answer embedding; as wide as the LSTM, like NASNet's controller
     embedding_size: int = 100
     # Adam step; facts give 3.5e-4 for 20k children. Our searches see 50-1000 trials: on the
-    # controller benchmark's tuning family (4 runs) best@200 was 0.167 with 3.5e-4/batch 20 and
-    # 0.227 with 3e-3/batch 10 (results/README.md, controller efficiency)
+    # controller benchmark's tuning family (4 runs, batch 20) best@200 was 0.167 with 3.5e-4 and
+    # 0.219 with 3e-3 (results/README.md, controller efficiency). REINFORCE shares it (not swept)
     learning_rate: float = 3e-3
     # entropy bonus weight (NASNet: 1e-5); per-sample sum of step entropies
     entropy_weight: float = 1e-5
     # moving-average baseline decay (NASNet: 0.95)
     baseline_decay: float = 0.95
-    # finished samples per update; NASNet used 20 children. 10 doubles the updates of a short
-    # search: best@200 0.227 vs 0.219 with 20; at 1000 proposals 20 is better (0.277 vs 0.242),
-    # so long searches should set 20; tests and the 16-trial demo use 2-5
-    batch_size: int = 10
+    # finished samples per update; NASNet's 20 children. Measured against 10 (lr 3e-3): level at
+    # 200 proposals (0.219 vs 0.227, within one standard error) and better at 1000 (0.277 vs
+    # 0.242, where 10 concentrates the policy too early). Searches of a few dozen trials need
+    # fewer (the Hydra configs use 4, so a 16-trial run updates 4 times); tests use 2-5
+    batch_size: int = 20
     # PPO passes over each batch ("several epochs"; facts: not stated, PPO's usual few)
     ppo_epochs: int = 4
     # PPO ratio clip (PPO's usual 0.2; not stated in this line of work)

@@ -25,6 +25,11 @@ def test_reuse_answers_a_repeat_from_the_history(space):
     assert proposal.decisions == space.sample(0, 5) and proposal.meta["known_reward"] == 0.42
 
 
+def test_allow_proposes_a_repeat_as_drawn_without_a_known_reward(space):
+    proposal = _recovered(space, "allow").propose()
+    assert proposal.decisions == space.sample(0, 5) and "known_reward" not in proposal.meta
+
+
 def test_avoid_never_repeats_while_redraws_find_new_specs(space):
     controller = build_controller("evolution", space, seed=0, population_size=3, sample_size=3)
     keys = []

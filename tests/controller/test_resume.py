@@ -23,11 +23,14 @@ def reward_of(decisions) -> float:
     return (sum(decisions) % 17) / 17
 
 
-def feed(controller, n: int, concurrency: int) -> list:
-    """n feedbacks, `concurrency` outstanding, the newest answered first (out of order); history."""
+def feed(controller, n: int, concurrency: int, drain: bool = False) -> list:
+    """n feedbacks, `concurrency` outstanding, the newest answered first (out of order); history.
+
+    With `drain`, the proposals still outstanding after n are answered too (newest first).
+    """
     history, outstanding = [], []
-    while len(history) < n:
-        while len(outstanding) < concurrency:
+    while len(history) < n or (drain and outstanding):
+        while len(history) < n and len(outstanding) < concurrency:
             outstanding.append(controller.propose())
         proposal = outstanding.pop()
         controller.feedback(proposal, reward_of(proposal.decisions))
@@ -57,6 +60,18 @@ def test_recover_gives_the_next_proposal_of_the_uninterrupted_run(space, name):
     recovered.recover(history)
     assert recovered.next_index == uninterrupted.next_index == 8
     assert recovered.propose().decisions == uninterrupted.propose().decisions
+
+
+@pytest.mark.parametrize("name", ["random", "evolution"])
+def test_recover_after_out_of_order_rewards_gives_the_next_proposal(space, name):
+    uninterrupted = build_controller(name, space, seed=4, **OPTIONS[name])
+    history = feed(uninterrupted, 7, concurrency=3, drain=True)  # newest answered first
+    recovered = build_controller(name, space, seed=4, **OPTIONS[name])
+    recovered.recover(history)
+    assert recovered.next_index == uninterrupted.next_index == len(history) == 9
+    assert recovered.propose().decisions == uninterrupted.propose().decisions
+    if name == "evolution":
+        assert recovered.population == uninterrupted.population
 
 
 @pytest.mark.parametrize("name", ["ppo", "reinforce"])
