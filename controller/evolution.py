@@ -24,13 +24,12 @@ from search_space import get_builtin
 
 @dataclass(frozen=True)
 class EvolutionConfig(BaseConfig):
-    """Options of regularized evolution. Defaults measured on a known-answer additive reward
-    (fraction of decisions matching a target, real space, 300 proposals, seed 1): best-of-300 was
-    0.700 / 0.714 / 0.757 / 0.657 for population/sample 100/25, 50/10, 20/5, 10/3."""
+    """Options of regularized evolution; population and sample size were chosen on the controller
+    benchmark's tuning family (`benchmarks/controller_efficiency.py --tune`, results/README.md)."""
 
     # living population; Real et al. used 100 for 20k children, our searches see 50-1000 trials,
     # where 100 leaves the first 100 purely random; on the controller benchmark's tuning family
-    # 20/5 matched 50/10 at 200 and 1000 proposals and beat 100/25 at 200 (0.208 vs 0.192)
+    # 20/5 matched 50/10 at 200 and 1000 proposals and beat 100/25 at 200 (0.208 vs 0.193)
     population_size: int = 20
     # tournament size; Real et al.'s best ratio was ~1/4 of the population (25 of 100)
     sample_size: int = 5
