@@ -9,6 +9,10 @@ batch, and every `batch_size` finished samples one update runs — PPO replays t
 `ppo_epochs` times against the clipped objective; REINFORCE takes one gradient step. The
 advantage is the reward minus a moving-average baseline (started at the first reward).
 
+With `duplicates="avoid"` (the default) a sample that repeats a proposed spec is redrawn, so
+the proposals are the policy's samples conditioned on being new; the stored old log-probability
+is the policy's own, and PPO's ratio ignores that conditioning (small while few draws repeat).
+
 Recovery: replaying `(decisions, reward, meta)` in feedback order reuses the stored old
 log-probabilities, giving bit-identical parameters; without meta the old log-probabilities are
 recomputed under the policy current at replay time, which is exact when every proposal was made
