@@ -48,9 +48,11 @@ QUICK = {"budgets": (4, 8), "runs": 1}
 CONTROLLERS = ("random", "evolution", "ppo", "reinforce")
 TUNING_FAMILY = "additive"
 # the alternatives to the defaults (run with --tune), on the tuning family only; the defaults
-# themselves (ppo lr 3e-3, batch 20; evolution 20/5) are the main table's additive rows
+# themselves (ppo lr 3e-3, batch 20; reinforce lr 3e-3, batch 10; evolution 20/5) are the main
+# table's additive rows
 SWEEP = {
     "ppo": [{"learning_rate": 3.5e-4, "batch_size": 20}, {"learning_rate": 3e-3, "batch_size": 10}],
+    "reinforce": [{"batch_size": 20}],
     "evolution": [{"population_size": 100, "sample_size": 25}, {"population_size": 50, "sample_size": 10}],
 }
 
