@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export RAY_AUTH_MODE ?= disabled
 
-.PHONY: install test search lint clean bench-speed bench-controllers bench-overhead bench-memory bench-fidelity bench-gpu repro-mini ablations
+.PHONY: install test search lint clean bench-speed bench-speed-compile bench-controllers bench-overhead bench-memory bench-fidelity bench-gpu repro-mini ablations
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,12 +20,15 @@ test: $(STAMP)  ## the whole test suite, slowest tests listed at the end
 search: $(STAMP)  ## the out-of-box run: nas search with its defaults
 	$(VENV)/bin/nas search
 
-bench-speed: $(STAMP)  ## proxy train-step time, FLOPs and norm volume, SpineNet-49 vs R50-FPN (4 settings)
+bench-speed: $(STAMP)  ## proxy train-step time, FLOPs and norm volume, SpineNet-49 vs R50-FPN (5 settings)
 	$(PY) benchmarks/proxy_step_speed.py
 	$(PY) benchmarks/proxy_step_speed.py --channels-last
 	$(PY) benchmarks/proxy_step_speed.py --keep-freed-memory
 	$(PY) benchmarks/proxy_step_speed.py --channels-last --keep-freed-memory
 	$(PY) benchmarks/proxy_step_speed.py --width full --steps 4 --warmup 1
+
+bench-speed-compile: $(STAMP)  ## proxy step speed with both backbones through torch.compile (~30 min of compiling on 2 cores)
+	$(PY) benchmarks/proxy_step_speed.py --compile
 
 bench-controllers: $(STAMP)  ## controller sample efficiency on surrogate rewards
 	$(PY) benchmarks/controller_efficiency.py --jobs 2 --tune
