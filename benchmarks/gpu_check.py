@@ -1,9 +1,10 @@
 """GPU check: training throughput of SpineNet-49 vs R50-FPN RetinaNet at 640 px in bf16 +
 channels_last, and one `coco512`-tier proxy trial on synthetic 512 px data with its wall time.
 
-Needs only torch, torchvision, `search_space` and `proxy_trainer` (pycocotools optional: without
-it the proxy trial reports no AP). Installs nothing. `--cpu` is a tiny dry run of the same code
-(used by the tests). Prints a short table last and writes results/benchmarks/gpu_check.json.
+Needs only torch, torchvision, `search_space` and `proxy_trainer`; PyYAML (the tier files) and
+pycocotools (the trainer's data and AP) are optional: without them only the throughput runs
+and the trial says what is missing. Installs nothing. `--cpu` is a tiny dry run of the same
+code (used by the tests). Prints a short table last and writes results/benchmarks/gpu_check.json.
 
     python benchmarks/gpu_check.py            # on a GPU machine, at most ~6 minutes
     python benchmarks/gpu_check.py --cpu      # seconds, on any machine
@@ -94,7 +95,8 @@ def proxy_trial(dry: bool, cache_dir: Path) -> dict:
     try:
         import pycocotools  # noqa: F401
     except ImportError:
-        return {"skipped": "pycocotools is not installed, so no AP can be computed"}
+        return {"skipped": "pycocotools is not installed (the trainer reads COCO data and scores AP with it); "
+                           "put its wheel on PYTHONPATH: results/README.md, GPU check"}
     from proxy_trainer.config import DataConfig, ProxyConfig
     from proxy_trainer.train import train_and_evaluate
 

@@ -3,7 +3,10 @@
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,3 +26,14 @@ def test_gpu_check_cpu_dry_run(tmp_path):
     lines = proc.stdout.splitlines()
     assert "speed ratio SN49/R50" in proc.stdout and lines[-1].split()[:3] == ["proxy", "trial", "status"]
     assert result["machine"]["torch"]
+
+
+@pytest.mark.parametrize("missing, reason", [("yaml", "PyYAML is not installed"),
+                                             ("pycocotools", "pycocotools is not installed")])
+def test_gpu_check_trial_says_what_is_missing(load_benchmark, monkeypatch, tmp_path, missing, reason):
+    """A GPU image without PyYAML or pycocotools still gets the throughput, and the trial names the gap."""
+    gpu_check = load_benchmark("gpu_check")
+    monkeypatch.setitem(sys.modules, missing, None)  # a None entry makes `import missing` raise ImportError
+    trial = gpu_check.proxy_trial(dry=True, cache_dir=tmp_path)
+    assert list(trial) == ["skipped"] and trial["skipped"].startswith(reason)
+    assert not any(tmp_path.iterdir())  # nothing generated or trained
