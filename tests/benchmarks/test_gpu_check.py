@@ -31,7 +31,7 @@ def test_gpu_check_cpu_dry_run(tmp_path):
 @pytest.mark.parametrize("missing, reason", [("yaml", "PyYAML is not installed"),
                                              ("pycocotools", "pycocotools is not installed")])
 def test_gpu_check_trial_says_what_is_missing(load_benchmark, monkeypatch, tmp_path, missing, reason):
-    """A GPU image without PyYAML or pycocotools still gets the throughput, and the trial names the gap."""
+    """Without PyYAML or pycocotools the trial names the missing package before generating anything."""
     gpu_check = load_benchmark("gpu_check")
     monkeypatch.setitem(sys.modules, missing, None)  # a None entry makes `import missing` raise ImportError
     trial = gpu_check.proxy_trial(dry=True, cache_dir=tmp_path)
