@@ -14,7 +14,8 @@ space):
   the proxy's 0.74x.
 Only the additive family was used to choose defaults (`--tune` reruns that sweep); the other
 three are held out. Each (controller, family) cell is searched `FULL["runs"]` times (run r:
-target r, controller seed r) with 4 trials outstanding, answered in a seeded random order (rewards come back out of order, as in a search).
+target r, controller seed r) with 4 trials outstanding, answered in a seeded random order
+(rewards come back out of order, as in a search).
 The best reward at a budget is the true (noise-free) reward of the best *observed* proposal.
 
 Usage: python benchmarks/controller_efficiency.py [--quick] [--tune] [--jobs N] [--out DIR]
