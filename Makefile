@@ -2,9 +2,10 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export RAY_AUTH_MODE ?= disabled
+# Ray's token authentication stays on for `make search` and the benchmarks; the tests switch it
+# off for themselves (a test that needs it on removes the variable for its own subprocess).
 
-.PHONY: install test search lint clean bench-speed bench-speed-compile bench-controllers bench-overhead bench-memory bench-fidelity bench-gpu repro-mini ablations
+.PHONY: install test search lint clean bench-speed bench-speed-compile bench-controllers bench-overhead bench-memory bench-fidelity bench-gpu bench-store repro-mini ablations
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -15,7 +16,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 install: $(STAMP)  ## create .venv and install the project with its pinned stack
 
 test: $(STAMP)  ## the whole test suite, slowest tests listed at the end
-	$(PY) -m pytest -q --durations=15
+	RAY_AUTH_MODE=disabled $(PY) -m pytest -q --durations=15
 
 search: $(STAMP)  ## the out-of-box run: nas search with its defaults
 	$(VENV)/bin/nas search
@@ -41,6 +42,9 @@ bench-memory: $(STAMP)  ## peak RSS of one cpu-tier trial and of the search driv
 
 bench-fidelity: $(STAMP)  ## does the cpu proxy rank architectures above seed noise
 	$(PY) benchmarks/proxy_fidelity.py
+
+bench-store: $(STAMP)  ## size of search.db after 16, 1000 and 2000 trials (replay search, default PPO)
+	$(PY) benchmarks/store_growth.py
 
 bench-gpu:  ## GPU check (needs only torch + torchvision); --cpu for a dry run
 	bash benchmarks/gpu_check.sh

@@ -143,6 +143,12 @@ class Controller:
                 break
         return tuple(decisions), meta, spec
 
+    def adopt(self, proposal: Proposal) -> None:
+        """Count a proposal handed out before this state was restored (it is still outstanding and
+        will be handed out again): its spec counts as proposed and its index is never reused."""
+        self.proposed.add(spec_key(proposal.spec))
+        self.next_index = max(self.next_index, proposal.index + 1)
+
     def feedback(self, proposal: Proposal, reward: float) -> None:
         """Record the reward of a proposal (any order, any number outstanding).
 

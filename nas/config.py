@@ -10,10 +10,12 @@ the stored config instead of composing a new one.
 from __future__ import annotations
 
 import datetime
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from nas.store import store_file
 from search_space.errors import UserInputError
 
 CONF_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conf")
@@ -137,7 +139,7 @@ class SearchConfig:
 
     @property
     def db_path(self) -> str:
-        return os.path.join(self.run_dir, "search.db")
+        return store_file(self.run_dir)
 
     @classmethod
     def from_dict(cls, plain: dict) -> SearchConfig:
@@ -148,7 +150,9 @@ class SearchConfig:
         """
         try:
             return cls._from_dict(plain)
-        except (KeyError, TypeError, ValueError) as err:
+        except KeyError as err:
+            raise ConfigError(f"bad search config: the key {err} is missing (see 'nas search --help')") from None
+        except (TypeError, ValueError) as err:
             if isinstance(err, UserInputError):
                 raise
             raise ConfigError(f"bad search config: {type(err).__name__}: {err}") from None
@@ -160,17 +164,25 @@ class SearchConfig:
         if proxy is None and not replay.source:
             raise ConfigError("proxy=replay needs replay.from=<run dir> (a finished run whose rewards to replay)")
         cfg = cls(
-            trials=int(plain["trials"]),
-            concurrency=int(plain["concurrency"]),
-            seed=int(plain["seed"]),
-            checkpoint_every=int(plain["checkpoint_every"]),
+            trials=integer(plain, "trials", minimum=1),
+            concurrency=integer(plain, "concurrency", minimum=1),
+            seed=integer(plain, "seed"),
+            checkpoint_every=integer(plain, "checkpoint_every", minimum=1),
             run_name=str(plain["run"]["name"]),
             run_dir=os.path.abspath(plain["run"]["dir"]),
             controller=ControllerSettings(**plain["controller"]),
             space=SpaceSettings(**plain["space"]),
-            cluster=ClusterSettings(**plain["cluster"]),
-            scheduler=SchedulerSettings(**plain["scheduler"]),
-            reward=RewardSettings(**plain["reward"]),
+            cluster=_cluster_settings(plain),
+            scheduler=SchedulerSettings(
+                name=str(plain["scheduler"]["name"]),
+                grace_period=integer(plain, "scheduler.grace_period", minimum=1),
+                reduction_factor=integer(plain, "scheduler.reduction_factor", minimum=2),
+            ),
+            reward=RewardSettings(
+                failed_penalty=number(plain, "reward.failed_penalty"),
+                target_flops=number(plain, "reward.target_flops", optional=True, positive=True),
+                flops_weight=number(plain, "reward.flops_weight"),
+            ),
             replay=replay,
             proxy=proxy,
             data=data,
@@ -178,6 +190,68 @@ class SearchConfig:
         )
         _check(cfg)
         return cfg
+
+
+def _value(plain: dict, key: str) -> Any:
+    """The value at dotted `key` of the plain config."""
+    value = plain
+    for part in key.split("."):
+        value = value[part]
+    return value
+
+
+def integer(plain: dict, key: str, minimum: int | None = None, optional: bool = False) -> int | None:
+    """The whole number at dotted `key` (an integral float such as 4.0 counts; booleans do not).
+
+    Raises:
+        ConfigError: not a whole number, or below `minimum` (the message names the key).
+    """
+    value = _value(plain, key)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+        raise ConfigError(f"{key}={value!r}: must be a whole number")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{key}={value!r}: must be at least {minimum}")
+    return int(value)
+
+
+def number(plain: dict, key: str, optional: bool = False, positive: bool = False, minimum: float | None = None):
+    """The finite number at dotted `key` (None allowed when `optional`).
+
+    Raises:
+        ConfigError: not a finite number, not positive when asked, or below `minimum` (key named).
+    """
+    value = _value(plain, key)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{key}={value!r}: must be a finite number")
+    if positive and value <= 0:
+        raise ConfigError(f"{key}={value!r}: must be greater than 0")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{key}={value!r}: must be at least {minimum}")
+    return float(value)
+
+
+def _cluster_settings(plain: dict) -> ClusterSettings:
+    """Cluster settings with every resource number checked (Ray would fail deep inside otherwise)."""
+    section = plain["cluster"]
+    cpus = number(plain, "cluster.cpus_per_trial", positive=True)
+    gpus = number(plain, "cluster.gpus_per_trial", minimum=0)
+    for key, amount in (("cpus_per_trial", cpus), ("gpus_per_trial", gpus)):
+        if amount > 1 and not amount.is_integer():
+            raise ConfigError(f"cluster.{key}={amount}: Ray accepts fractions only below 1 (e.g. 0.5) or whole numbers")
+    return ClusterSettings(
+        kind=str(section["kind"]),
+        address=None if section["address"] is None else str(section["address"]),
+        num_cpus=integer(plain, "cluster.num_cpus", minimum=1, optional=True),
+        num_gpus=integer(plain, "cluster.num_gpus", minimum=0, optional=True),
+        cpus_per_trial=cpus,
+        gpus_per_trial=gpus,
+        storage=None if section["storage"] is None else str(section["storage"]),
+        max_failures=integer(plain, "cluster.max_failures", minimum=0),
+    )
 
 
 def _proxy_and_data(plain: dict):
@@ -189,8 +263,6 @@ def _proxy_and_data(plain: dict):
 
 
 def _check(cfg: SearchConfig) -> None:
-    if cfg.trials < 1 or cfg.concurrency < 1 or cfg.checkpoint_every < 1:
-        raise ConfigError("trials, concurrency and checkpoint_every must be at least 1")
     if cfg.scheduler.name not in ("fifo", "asha"):
         raise ConfigError(f"unknown scheduler '{cfg.scheduler.name}'; known: fifo, asha")
     if cfg.cluster.kind not in ("local", "ray"):
@@ -214,13 +286,17 @@ def stored_config(run_dir: str) -> dict:
     """
     from nas.store import ResultsStore
 
-    db = os.path.join(run_dir, "search.db")
-    if not os.path.exists(db):
+    db = store_file(run_dir)
+    if not os.path.isfile(db):
         raise ConfigError(f"cannot resume {run_dir}: no search.db there; give the folder of an earlier search")
     with ResultsStore.open_readonly(db) as store:
+        store.check_integrity()
         plain = store.config()
     if not plain:
-        raise ConfigError(f"cannot resume {run_dir}: its store has no config")
+        raise ConfigError(
+            f"cannot resume {run_dir}: its search stopped before recording its config (nothing was trained); "
+            "start it again with the same overrides, without resume="
+        )
     plain["run"]["dir"] = os.path.abspath(run_dir)
     return plain
 

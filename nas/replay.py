@@ -14,7 +14,7 @@ import os
 
 from nas.config import ConfigError, SearchConfig
 from nas.searcher import SearchRuntime
-from nas.store import ResultsStore
+from nas.store import ResultsStore, store_file
 
 RECORD_KEYS = (
     "ap",
@@ -37,8 +37,8 @@ def load_record(cfg: SearchConfig) -> list[dict]:
     Raises:
         ConfigError: no such run, no rows, or a different search space.
     """
-    db = os.path.join(cfg.replay.source, "search.db")
-    if not os.path.exists(db):
+    db = store_file(cfg.replay.source)
+    if not os.path.isfile(db):
         raise ConfigError(f"replay.from={cfg.replay.source} has no search.db; give the folder of a finished search")
     with ResultsStore.open_readonly(db) as store:
         rows, source_space = store.trials(), store.config().get("space")

@@ -30,9 +30,11 @@ def run_db(run: str) -> str:
     """
     if not os.path.isdir(run):
         raise UserInputError(f"run folder '{run}' does not exist; give RUN:TRIAL with an existing run folder")
-    db = os.path.join(run, "search.db")
-    if not os.path.exists(db):
-        raise UserInputError(f"{run} has no search.db; give the folder of a search run")
+    from nas.store import STORE_FILE, store_file
+
+    db = store_file(run)
+    if not os.path.isfile(db):
+        raise UserInputError(f"{run} has no {STORE_FILE}; give the folder of a search run")
     return db
 
 

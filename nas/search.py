@@ -1,25 +1,35 @@
-"""One search run: the run folder and its store, Ray start-up, the Tuner (or its restore), and
-the closing report with the best spec written next to the store.
+"""One search run: the run folder (locked) and its store, Ray start-up, a fresh Tuner, and the
+closing report with the best spec written next to the store.
 
-`run_search(cfg, resuming)` is what `nas search` calls. Locally Ray Tune's `storage_path` is
-`<run dir>/ray` (absolute); on a cluster it is `cluster.storage` (required when the cluster has
-more than one node: a path only this machine can see would lose trials).
+`run_search(cfg, resuming)` is what `nas search` calls. A resumed search is rebuilt from the
+store alone (`nas/searcher.py`): it never reads Ray's experiment state back (no `Tuner.restore`,
+nothing unpickled from the run folder), so a run folder received from someone else is data,
+not code. What that gives up from Ray's own restore: a trial interrupted mid-training starts
+again from its first epoch (the proxy trainings keep no checkpoints anyway), and ASHA's rungs
+start empty, so the first trials after a resume are compared only with each other at each rung.
+
+Locally Ray Tune's `storage_path` is the run folder (experiment folder `ray/`); on a cluster it is
+`cluster.storage` (required when the cluster has more than one node: a path only this machine
+can see would lose trials).
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import signal
 import subprocess
 from importlib import metadata
 
 from nas.config import ConfigError, SearchConfig
-from nas.progress import SearchProgress, closing_text
+from nas.interrupt import SearchInterrupted, StopOnRequest, StopRequest
+from nas.progress import closing_text
+from nas.ray_start import init_ray, storage_location
+from nas.run_folder import RunLock, make_run_dir, write_atomically
 from nas.store import ResultsStore
 from search_space.serialize import spec_to_json
 from search_space.tf_format import to_tf_text
 
-RAY_DIR_NAME = "ray"  # Tune experiment folder name under the storage path (local runs)
 PACKAGES = ("spinenet-nas", "torch", "torchvision", "ray", "hydra-core", "omegaconf", "numpy", "pycocotools")
 
 
@@ -74,14 +84,14 @@ def check_data(cfg: SearchConfig) -> None:
 
 
 def prepare_run(cfg: SearchConfig, resuming: bool) -> None:
-    """Create the run folder and store; record config and provenance for a new run.
+    """Create the store; record config and provenance for a new run.
 
     Raises:
-        ConfigError: a new run would overwrite a folder that already holds trials.
+        ConfigError: a new run would reuse a folder that already holds a search.
     """
     if not resuming and os.path.exists(cfg.db_path):
         with ResultsStore.open_readonly(cfg.db_path) as old:
-            if old.count_trials():
+            if old.count_trials() or old.max_proposal_index() >= 0:
                 raise ConfigError(
                     f"{cfg.run_dir} already holds a search; continue it with resume={cfg.run_dir} "
                     "or choose another run.name (or run.dir)"
@@ -93,40 +103,6 @@ def prepare_run(cfg: SearchConfig, resuming: bool) -> None:
         store.set_meta("provenance", provenance())
     finally:
         store.close()
-
-
-def init_ray(cfg: SearchConfig) -> bool:
-    """Start (local) or join (cluster) Ray unless it is up already; returns True if started here."""
-    import ray
-
-    if ray.is_initialized():
-        return False
-    os.environ.setdefault("RAY_CHDIR_TO_TRIAL_DIR", "0")  # trials keep the launch directory (relative data paths)
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    if cfg.cluster.kind == "local":
-        ray.init(
-            num_cpus=cfg.cluster.num_cpus, num_gpus=cfg.cluster.num_gpus, include_dashboard=False, log_to_driver=False
-        )
-    else:
-        ray.init(address=cfg.cluster.address, log_to_driver=False)
-    return True
-
-
-def storage_location(cfg: SearchConfig, alive_nodes: int) -> tuple[str, str]:
-    """(storage_path, experiment name) for Ray Tune.
-
-    Raises:
-        ConfigError: a cluster of several nodes without `cluster.storage`.
-    """
-    if cfg.cluster.storage:
-        storage = cfg.cluster.storage
-        return (storage if "://" in storage else os.path.abspath(storage)), cfg.run_name
-    if alive_nodes > 1:
-        raise ConfigError(
-            f"the Ray cluster has {alive_nodes} nodes but cluster.storage is not set; the local run folder "
-            "is not visible to the other nodes. Give cluster.storage=s3://... (or a path every node mounts)"
-        )
-    return cfg.run_dir, RAY_DIR_NAME
 
 
 def build_scheduler(cfg: SearchConfig):
@@ -158,22 +134,18 @@ def trial_config(cfg: SearchConfig) -> dict:
     }
 
 
-def make_tuner(cfg: SearchConfig, resuming: bool):
-    """A new Tuner, or Ray's own restore of the run's experiment when resuming."""
+def make_tuner(cfg: SearchConfig, stop_request: StopRequest):
+    """A fresh Tuner whose searcher is rebuilt from the store (new run and resume alike)."""
     import ray
     from ray import tune
 
-    from nas.searcher import ControllerSearcher, LiveTrials
+    from nas.progress import SearchProgress
+    from nas.searcher import ControllerSearcher
     from nas.trainable import train_proxy
 
     storage, name = storage_location(cfg, sum(1 for n in ray.nodes() if n.get("Alive")))
     trainable = tune.with_resources(train_proxy, {"cpu": cfg.cluster.cpus_per_trial, "gpu": cfg.cluster.gpus_per_trial})
-    path = f"{storage.rstrip('/')}/{name}"
-    if resuming and tune.Tuner.can_restore(path):
-        return tune.Tuner.restore(
-            path, trainable=trainable, resume_unfinished=True, resume_errored=False, restart_errored=False
-        )
-    searcher = ControllerSearcher(cfg, trial_config(cfg))
+    searcher = ControllerSearcher(cfg, trial_config(cfg), stop_request)
     tune_config = tune.TuneConfig(
         search_alg=searcher,
         scheduler=build_scheduler(cfg),
@@ -185,14 +157,19 @@ def make_tuner(cfg: SearchConfig, resuming: bool):
         storage_path=storage,
         name=name,
         verbose=0,
+        stop=StopOnRequest(stop_request),
         failure_config=tune.FailureConfig(max_failures=cfg.cluster.max_failures),
-        callbacks=[LiveTrials(searcher), SearchProgress(cfg.db_path, cfg.trials)],
+        callbacks=[SearchProgress(cfg.db_path, cfg.trials)],
     )
     return tune.Tuner(trainable, tune_config=tune_config, run_config=run_config)
 
 
 def write_best(cfg: SearchConfig) -> dict[str, str]:
-    """Write the best trial's spec (JSON and TF Model Garden form) into the run folder."""
+    """Write the best trial's spec (JSON and TF Model Garden form) into the run folder, atomically.
+
+    Raises:
+        RunFolderError: a file could not be written (full disk); the old file, if any, stays.
+    """
     with ResultsStore.open_readonly(cfg.db_path) as store:
         if store.summary()["best_trial"] is None:
             return {}
@@ -201,10 +178,8 @@ def write_best(cfg: SearchConfig) -> dict[str, str]:
         "best spec": os.path.join(cfg.run_dir, "best_spec.json"),
         "TF export": os.path.join(cfg.run_dir, "best_spec_tf.txt"),
     }
-    with open(files["best spec"], "w", encoding="utf-8") as handle:
-        handle.write(spec_to_json(spec) + "\n")
-    with open(files["TF export"], "w", encoding="utf-8") as handle:
-        handle.write(to_tf_text(spec) + "\n")
+    write_atomically(files["best spec"], spec_to_json(spec) + "\n")
+    write_atomically(files["TF export"], to_tf_text(spec) + "\n")
     return files
 
 
@@ -214,17 +189,41 @@ def run_search(cfg: SearchConfig, resuming: bool = False) -> dict:
     Returns:
         the store's summary at the end.
     Raises:
-        ConfigError / UserInputError: bad configuration, run folder or cluster storage.
+        ConfigError / UserInputError: bad configuration, data, run folder or cluster storage.
+        SearchInterrupted: SIGINT/SIGTERM stopped it (after the closing report when the stop was clean).
     """
-    if not cfg.is_replay:
-        check_data(cfg)
+    request = StopRequest()
+    request.install()
+    try:
+        if resuming:
+            make_run_dir(cfg.run_dir)  # a resume on read-only media is refused before any work
+        if not cfg.is_replay:
+            check_data(cfg)
+        with RunLock(make_run_dir(cfg.run_dir)):
+            summary = _search_locked(cfg, resuming, request)
+    except KeyboardInterrupt:  # ours, or re-raised bare by library code that caught it on the way
+        raise SearchInterrupted(request.signum or signal.SIGINT) from None
+    except SystemExit as end:  # SIGTERM while Ray's own handler (sys.exit(SIGTERM)) was installed
+        if end.code != signal.SIGTERM:
+            raise
+        raise SearchInterrupted(signal.SIGTERM) from None
+    finally:
+        request.restore()
+    if request.error is not None:
+        raise request.error
+    if request.signum is not None:
+        raise SearchInterrupted(request.signum)
+    return summary
+
+
+def _search_locked(cfg: SearchConfig, resuming: bool, request: StopRequest) -> dict:
     prepare_run(cfg, resuming)
     if cfg.is_replay:
         from nas.replay import run_replay
 
         run_replay(cfg)
-    else:
-        _run_tune(cfg, resuming)
+    elif _stored_trials(cfg) < cfg.trials:  # a resume of a finished search only reports
+        _run_tune(cfg, request)
     files = write_best(cfg)
     with ResultsStore.open_readonly(cfg.db_path) as store:
         summary, rows = store.summary(), store.leaderboard(limit=10)
@@ -232,13 +231,26 @@ def run_search(cfg: SearchConfig, resuming: bool = False) -> dict:
     return summary
 
 
-def _run_tune(cfg: SearchConfig, resuming: bool) -> None:
+def _stored_trials(cfg: SearchConfig) -> int:
+    with ResultsStore.open_readonly(cfg.db_path) as store:
+        return store.count_trials()
+
+
+def _run_tune(cfg: SearchConfig, request: StopRequest) -> None:
+    import logging
+
     import ray
 
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # our own progress lines replace Tune's tables
+    os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # SIGINT is handled by `request`, like SIGTERM
+    logging.getLogger("ray.tune.tune").setLevel(logging.CRITICAL)  # its stop notes point at Tuner.restore
     started_here = init_ray(cfg)
+    request.install()  # ray.init installs its own SIGTERM handler
     try:
-        make_tuner(cfg, resuming).fit()
+        tuner = make_tuner(cfg, request)
+        request.graceful = True
+        tuner.fit()
     finally:
+        request.graceful = False
         if started_here:
             ray.shutdown()

@@ -1,30 +1,32 @@
 """The controller as a Ray Tune `Searcher`, with the results store as the single source of truth.
 
-`suggest` asks the controller for a proposal, records it in the store and hands Ray the spec as
-plain JSON. `on_trial_complete` turns the result into a row (a failure or a missing metric gets
-the configured penalty), commits it, and only then gives the reward to the controller; a trial
-whose row is already stored (Ray re-ran it after a resume) is ignored, so nothing counts twice.
+`suggest` hands Ray a proposal as plain JSON after recording it in the store. `on_trial_complete`
+turns the result into a row (a failure or a missing metric gets the configured penalty),
+commits it, and only then gives the reward to the controller; a trial whose row is already
+stored is ignored, so nothing counts twice.
 
-The searcher is pickled into Ray's experiment state; its live parts (store, controller) are
-rebuilt lazily in whichever driver uses it: from the newest controller checkpoint plus the rows
-committed after it. `LiveTrials` (a Tune callback) tells it which trials Ray still runs, so a
-resumed search suggests exactly as many new trials as are missing.
+Every driver, new or resumed, builds its runtime from the store alone: the controller from its
+newest checkpoint plus the rows committed after it, and the queue of proposals that an earlier
+driver handed out but never stored (it was killed or stopped while they trained). Those are
+suggested again first, with their own proposal index, decisions, spec and controller meta, so a
+resumed search has no gap in its proposal indexes and never trains a stored trial again.
+
+While a stop is requested (SIGINT/SIGTERM, `nas/interrupt.py`), a trial that ends without its
+final report is not stored: its proposal stays pending for the resume.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import signal
+from collections import deque
 
-from ray.tune import Callback
 from ray.tune.search import Searcher
 
 from nas.config import SearchConfig
 from nas.store import METRIC_KEYS, ResultsStore
+from search_space.errors import UserInputError
 from search_space.serialize import spec_from_dict, spec_to_dict
 
-KILL_AFTER_ENV = "SPINENET_NAS_TEST_KILL_DRIVER_AFTER"  # test hook: SIGKILL the driver after N committed rows
 STATS_KEYS = ("flops", "params", "train_seconds", "images_per_second", "epochs_done")
 
 
@@ -86,9 +88,8 @@ class SearchRuntime:
         self.store = ResultsStore(cfg.db_path)
         self.controller = build_controller(cfg.controller.name, self.space, seed=cfg.seed, **cfg.controller.options)
         self.fed = self._rebuild_controller()
-        self.live: dict = {}  # trial_id -> Proposal suggested by this driver, not finished
-        self.ray_live: set[str] = set()  # trial ids Ray reports as not finished
-        self.kill_after = int(os.environ.get(KILL_AFTER_ENV, "0") or 0)
+        self.live: dict = {}  # trial_id -> Proposal handed to Ray by this driver, not finished
+        self.requeue: deque = deque(self._handed_out_never_stored())  # (old trial id, Proposal)
 
     def proposal_of(self, record: dict):
         """A controller `Proposal` rebuilt from a stored proposal or trial row."""
@@ -108,34 +109,40 @@ class SearchRuntime:
         for row in rows[start:]:
             stored = self.store.proposal(row["trial_id"]) or {}
             self.controller.feedback(self.proposal_of({**row, "meta": stored.get("meta")}), row["reward"])
-        if hasattr(self.controller, "next_index"):  # never reuse the index of a proposal handed out before
-            self.controller.next_index = max(self.controller.next_index, self.store.max_proposal_index() + 1)
         return len(rows)
 
-    def outstanding(self) -> int:
-        """Trials handed out and not yet stored (ours and those Ray restored or re-runs)."""
-        return len(set(self.live) | {t for t in self.ray_live if not self.store.has_trial(t)})
+    def _handed_out_never_stored(self) -> list:
+        """Proposals of earlier drivers with no stored trial, oldest first, adopted by the controller."""
+        pending = [(p["trial_id"], self.proposal_of(p)) for p in self.store.pending_proposals()]
+        for _, proposal in pending:
+            self.controller.adopt(proposal)
+        self.controller.next_index = max(self.controller.next_index, self.store.max_proposal_index() + 1)
+        return pending
 
     def wanted(self) -> int:
         """How many more trials must be suggested to reach the requested count."""
-        return self.cfg.trials - self.store.count_trials() - self.outstanding()
+        return self.cfg.trials - self.store.count_trials() - len(self.live)
 
     def suggest(self, trial_id: str) -> dict:
-        """Propose, record the proposal, and return the trial's config fragment."""
-        proposal = self.controller.propose()
-        spec = spec_to_dict(proposal.spec)
-        self.store.add_proposal(trial_id, proposal.index, proposal.decisions, spec, proposal.meta)
+        """The next proposal (a re-queued one first), recorded under `trial_id`; the trial's config fragment."""
+        if self.requeue:
+            old_trial_id, proposal = self.requeue.popleft()
+            self.store.reassign_proposal(old_trial_id, trial_id)
+        else:
+            proposal = self.controller.propose()
+            self.store.add_proposal(trial_id, proposal.index, proposal.decisions, spec_to_dict(proposal.spec),
+                                    proposal.meta)
         self.live[trial_id] = proposal
-        return {"spec": spec, "proposal_index": proposal.index}
+        return {"spec": spec_to_dict(proposal.spec), "proposal_index": proposal.index}
 
-    def complete(self, trial_id: str, result: dict | None, error: bool) -> dict | None:
-        """Commit the trial's row, then feed the reward; returns the row, or None if already stored."""
+    def complete(self, trial_id: str, result: dict | None, error: bool, stopping: bool = False) -> dict | None:
+        """Commit the trial's row, then feed the reward; returns the row, or None if nothing was stored.
+
+        With `stopping` (a stop was requested) a trial without its final report is not stored.
+        """
         proposal = self.live.pop(trial_id, None)
-        if proposal is None:
-            stored = self.store.proposal(trial_id)
-            if stored is None:
-                return None  # not a trial of this search
-            proposal = self.proposal_of(stored)
+        if proposal is None or (stopping and not (result or {}).get("final")):
+            return None
         row = trial_row(trial_id, proposal, result, error, self.cfg)
         if not self.store.commit_trial(row):
             return None
@@ -143,23 +150,22 @@ class SearchRuntime:
         self.fed += 1
         if self.fed % self.cfg.checkpoint_every == 0:
             self.store.save_checkpoint(self.controller.state_dict(), self.fed)
-        if self.kill_after and self.fed >= self.kill_after:
-            os.kill(os.getpid(), signal.SIGKILL)  # test hook: a driver dying right after a commit
         return row
 
 
 class ControllerSearcher(Searcher):
     """Ray Tune Searcher around a controller; picklable (the runtime is rebuilt on demand)."""
 
-    def __init__(self, cfg: SearchConfig, trial_config: dict):
+    def __init__(self, cfg: SearchConfig, trial_config: dict, stop_request=None):
         super().__init__(metric="ap", mode="max")
         self.cfg = cfg
         self.trial_config = trial_config  # proxy/data dicts and resources every trial receives
+        self.stop_request = stop_request  # nas.interrupt.StopRequest of this driver, or None
         self._runtime: SearchRuntime | None = None
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_runtime"] = None
+        state.update(_runtime=None, stop_request=None)
         return state
 
     @property
@@ -168,18 +174,23 @@ class ControllerSearcher(Searcher):
             self._runtime = SearchRuntime(self.cfg)
         return self._runtime
 
+    @property
+    def stopping(self) -> bool:
+        return self.stop_request is not None and self.stop_request.requested
+
     def suggest(self, trial_id: str):
         rt = self.runtime
-        if rt.wanted() <= 0:
+        if self.stopping or rt.wanted() <= 0:
             return Searcher.FINISHED
         return {**self.trial_config, **rt.suggest(trial_id)}
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
-        self.runtime.complete(trial_id, result, error)
-
-    def set_ray_live(self, trial_ids: set[str]) -> None:
-        """Trial ids Ray has not finished (from `LiveTrials`)."""
-        self.runtime.ray_live = set(trial_ids)
+        try:
+            self.runtime.complete(trial_id, result, error, stopping=self.stopping)
+        except UserInputError as err:  # the store cannot be written (full disk, ...): stop, say why
+            if self.stop_request is None:
+                raise
+            self.stop_request.fail(err)
 
     def save_to_dir(self, checkpoint_dir: str, session_str: str = "default") -> None:
         """Nothing to save: the results store holds the searcher's state."""
@@ -191,13 +202,3 @@ class ControllerSearcher(Searcher):
         if self._runtime is not None:
             self._runtime.store.close()
             self._runtime = None
-
-
-class LiveTrials(Callback):
-    """Tells the searcher, before each scheduling step, which trials Ray has not finished."""
-
-    def __init__(self, searcher: ControllerSearcher):
-        self.searcher = searcher
-
-    def on_step_begin(self, iteration: int, trials: list, **info) -> None:
-        self.searcher.set_ray_live({t.trial_id for t in trials if not t.is_finished()})

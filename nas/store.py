@@ -11,7 +11,10 @@ Tables:
   controller meta), so a resumed driver knows what was in flight.
 - `meta`: key -> JSON value: `config` (the resolved config), `provenance` (git commit, package
   versions, hardware), `replay` (hit/fallback counts in replay mode).
-- `checkpoints`: controller `state_dict()` snapshots with the number of trials fed back so far.
+- `checkpoints`: controller `state_dict()` snapshots with the number of trials fed back so far,
+  as compact bytes (`nas/checkpoint_codec.py`: typed arrays in an `.npz`, read without pickle);
+  only the newest `KEEP_CHECKPOINTS` are kept (stores written before this format hold JSON text,
+  which is still read).
 - `retrains`: re-runs of a stored architecture with other seeds (`nas retrain`).
 
 Read API for the inspection verbs (safe while a search writes: readers use WAL snapshots):
@@ -20,6 +23,10 @@ Read API for the inspection verbs (safe while a search writes: readers use WAL s
 `.trial_spec(trial_id | "best") -> ArchSpec`; `.leaderboard(limit=10)` rows by reward, best
 first; `.summary()` counts, best trial, config and provenance; `.config()`; `.provenance()`;
 `.latest_checkpoint()`; `.retrains(trial_id=None)`; `.pending_proposals()`.
+
+Every SQLite failure (a damaged file, a full disk, a store that cannot be opened) becomes a
+`StoreError` whose one line names the file, what went wrong and what to do; nothing is written
+half: each write is one transaction. A store on read-only media opens for reading.
 """
 
 from __future__ import annotations
@@ -33,9 +40,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from nas.checkpoint_codec import CheckpointFormatError, decode_state, encode_state
 from search_space.errors import UserInputError
 from search_space.serialize import spec_from_dict
 from search_space.spec import ArchSpec
+
+STORE_FILE = "search.db"  # the store's file name inside a run folder
+KEEP_CHECKPOINTS = 2  # controller checkpoints kept (the newest is the one read; one spare)
 
 METRIC_KEYS = ("ap", "ap50", "ap75", "aps", "apm", "apl")
 TRIAL_COLUMNS = (
@@ -72,16 +83,47 @@ CREATE TABLE IF NOT EXISTS proposals (
     spec TEXT NOT NULL, meta TEXT, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, trials_fed INTEGER NOT NULL, state TEXT NOT NULL,
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, trials_fed INTEGER NOT NULL, state BLOB NOT NULL,
     created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS retrains (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, trial_id TEXT NOT NULL, seed INTEGER NOT NULL,
     proxy TEXT, status TEXT, ap REAL, result TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS trials_proposal_index ON trials (proposal_index);
+CREATE UNIQUE INDEX IF NOT EXISTS proposals_proposal_index ON proposals (proposal_index);
 """
 
 
 class StoreError(UserInputError):
     """A run folder or store that cannot be used as asked (missing, unknown trial, not a store)."""
+
+
+class NoSuchTrialError(StoreError):
+    """The store has no trial of that id, or no successful trial for 'best'."""
+
+
+def store_file(run_dir: str) -> str:
+    """The results store's path inside run folder `run_dir`."""
+    return os.path.join(run_dir, STORE_FILE)
+
+
+def sqlite_failure(path: str, err: Exception, writing: bool) -> StoreError:
+    """One line for an SQLite error on the store at `path`: what happened and what to do."""
+    text = str(err) or type(err).__name__
+    run_dir = os.path.dirname(path)
+    if "full" in text:
+        return StoreError(
+            f"cannot write {path}: {text}; nothing half-written was kept. Free space, then continue "
+            f"with: nas search resume={run_dir}"
+        )
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"cannot write {path}: {text}; run writing verbs on a writable copy of the run folder")
+    if "locked" in text:
+        return StoreError(f"{path} is locked by another process ({text}); try again when it is done")
+    action = "written" if writing else "read"
+    return StoreError(
+        f"{path} cannot be {action}: {text}. The file is damaged or not a spinenet-nas results store; "
+        f"restore a copy, or salvage rows with: sqlite3 {path} .recover"
+    )
 
 
 def utc_now() -> str:
@@ -118,18 +160,30 @@ class ResultsStore:
         self._conn = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        if self.readonly:
-            if not os.path.exists(self.path):
-                raise StoreError(f"{self.path} does not exist; give the folder of a search run")
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
-        else:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")  # a committed row survives a SIGKILL of the driver
-            conn.executescript(SCHEMA)
+        try:
+            conn = self._connect_readonly() if self.readonly else self._connect_writer()
+        except sqlite3.Error as err:
+            raise sqlite_failure(self.path, err, writing=not self.readonly) from None
         conn.row_factory = sqlite3.Row
         return conn
+
+    def _connect_writer(self) -> sqlite3.Connection:
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")  # a committed row survives a SIGKILL of the driver
+        conn.executescript(f"BEGIN;\n{SCHEMA}\nCOMMIT;")  # all tables or none, even if killed here
+        return conn
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        if not os.path.exists(self.path):
+            raise StoreError(f"{self.path} does not exist; give the folder of a search run")
+        folder = os.path.dirname(self.path)
+        if not os.access(folder, os.W_OK) and not os.path.exists(self.path + "-wal"):
+            # read-only media: SQLite cannot create the WAL index, and with no -wal file the main
+            # file holds every commit, so it is read as an immutable file
+            return sqlite3.connect(f"file:{self.path}?immutable=1", uri=True, check_same_thread=False)
+        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30, check_same_thread=False)
 
     @classmethod
     @contextmanager
@@ -149,8 +203,24 @@ class ResultsStore:
     def _check_schema(self) -> None:
         try:
             self._conn.execute("SELECT seq FROM trials LIMIT 1").fetchall()
-        except sqlite3.DatabaseError:
-            raise StoreError(f"{self.path} is not a spinenet-nas results store") from None
+        except sqlite3.OperationalError as err:
+            if "no such table" in str(err) or "no such column" in str(err):
+                raise StoreError(f"{self.path} is not a spinenet-nas results store") from None
+            raise sqlite_failure(self.path, err, writing=False) from None
+        except sqlite3.DatabaseError as err:
+            if "not a database" in str(err):
+                raise StoreError(f"{self.path} is not a spinenet-nas results store (not an SQLite file)") from None
+            raise sqlite_failure(self.path, err, writing=False) from None
+
+    def check_integrity(self) -> None:
+        """SQLite's quick check of every page (a resume writes on top of the store: it must be whole).
+
+        Raises:
+            StoreError: the file is damaged (with the first problem SQLite names).
+        """
+        problems = [row[0] for row in self._query("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise sqlite_failure(self.path, sqlite3.DatabaseError(f"integrity check: {problems[0]}"), False)
 
     def close(self) -> None:
         """Close the connection."""
@@ -158,23 +228,42 @@ class ResultsStore:
 
     # ---- writing --------------------------------------------------------------------------
     def _write(self, sql: str, params: tuple) -> int:
-        with self._lock, self._conn:
-            return self._conn.execute(sql, params).rowcount
+        return self._transaction([(sql, params)])[0]
+
+    def _transaction(self, statements: list[tuple[str, tuple]]) -> list[int]:
+        """Run statements in one transaction (all or nothing); their row counts."""
+        try:
+            with self._lock, self._conn:
+                return [self._conn.execute(sql, params).rowcount for sql, params in statements]
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as err:
+            raise sqlite_failure(self.path, err, writing=True) from None
 
     def set_meta(self, key: str, value: Any) -> None:
         """Store a JSON-able value under `key` (replacing any earlier one)."""
         self._write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, _dumps(value)))
 
     def add_proposal(self, trial_id: str, proposal_index: int, decisions, spec: dict, meta: dict) -> None:
-        """Record a suggestion handed to Ray (ignored if the trial id is already recorded)."""
-        sql = "INSERT OR IGNORE INTO proposals VALUES (?, ?, ?, ?, ?, ?)"
+        """Record a suggestion handed to Ray (ignored if the trial id is already recorded).
+
+        Raises:
+            sqlite3.IntegrityError: another trial already holds this proposal index.
+        """
+        sql = "INSERT INTO proposals VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (trial_id) DO NOTHING"
         self._write(sql, (trial_id, proposal_index, _dumps(list(decisions)), _dumps(spec), _dumps(meta), utc_now()))
+
+    def reassign_proposal(self, old_trial_id: str, new_trial_id: str) -> None:
+        """Hand a recorded, never-stored proposal to a new trial id (a resumed search re-proposes it)."""
+        sql = "UPDATE proposals SET trial_id = ?, created_at = ? WHERE trial_id = ?"
+        self._write(sql, (new_trial_id, utc_now(), old_trial_id))
 
     def commit_trial(self, row: dict) -> bool:
         """Insert one finished trial; returns False (and changes nothing) if its id is already stored.
 
         Raises:
             KeyError: `row` lacks trial_id or status.
+            sqlite3.IntegrityError: another stored trial has the same proposal index.
         """
         values = [row.get(k) for k in TRIAL_COLUMNS]
         for key in JSON_COLUMNS:
@@ -183,15 +272,17 @@ class ResultsStore:
         values[TRIAL_COLUMNS.index("finished_at")] = row.get("finished_at") or utc_now()
         if row["trial_id"] is None or row["status"] is None:
             raise KeyError("a trial row needs trial_id and status")
-        sql = f"INSERT OR IGNORE INTO trials ({', '.join(TRIAL_COLUMNS)}) VALUES ({', '.join('?' * len(values))})"
+        columns, marks = ", ".join(TRIAL_COLUMNS), ", ".join("?" * len(values))
+        sql = f"INSERT INTO trials ({columns}) VALUES ({marks}) ON CONFLICT (trial_id) DO NOTHING"
         return self._write(sql, tuple(values)) == 1
 
     def save_checkpoint(self, state: dict, trials_fed: int) -> None:
-        """Store a controller `state_dict()` taken after `trials_fed` rewards were fed back."""
-        self._write(
-            "INSERT INTO checkpoints (trials_fed, state, created_at) VALUES (?, ?, ?)",
-            (trials_fed, _dumps(state), utc_now()),
-        )
+        """Store a controller `state_dict()` taken after `trials_fed` rewards were fed back, as
+        compact bytes, and drop all but the newest `KEEP_CHECKPOINTS` (one transaction)."""
+        prune = "DELETE FROM checkpoints WHERE seq NOT IN (SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT ?)"
+        insert = "INSERT INTO checkpoints (trials_fed, state, created_at) VALUES (?, ?, ?)"
+        # pruning first lets the insert reuse the freed pages: the file never holds more than KEEP
+        self._transaction([(prune, (KEEP_CHECKPOINTS - 1,)), (insert, (trials_fed, encode_state(state), utc_now()))])
 
     def add_retrain(self, trial_id: str, seed: int, proxy: str, result: dict) -> None:
         """Record one re-training of a stored trial's architecture with `seed`."""
@@ -201,14 +292,21 @@ class ResultsStore:
         )
 
     # ---- reading --------------------------------------------------------------------------
-    def _query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+    def _query(self, sql: str, params: tuple = (), decode=None) -> list:
+        """Rows of a query, each passed through `decode` if given; damage becomes a StoreError."""
+        try:
+            with self._lock:
+                rows = self._conn.execute(sql, params).fetchall()
+            return rows if decode is None else [decode(r) for r in rows]
+        except sqlite3.Error as err:
+            raise sqlite_failure(self.path, err, writing=False) from None
+        except (ValueError, TypeError) as err:  # a stored JSON value that no longer parses
+            raise sqlite_failure(self.path, sqlite3.DatabaseError(f"a stored value is not JSON ({err})"), False) from None
 
     def meta(self, key: str, default: Any = None) -> Any:
         """The JSON value stored under `key`, or `default`."""
-        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
-        return json.loads(rows[0]["value"]) if rows else default
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,), decode=lambda r: json.loads(r["value"]))
+        return rows[0] if rows else default
 
     def config(self) -> dict:
         """The resolved config the run was started with ({} if none was stored)."""
@@ -220,7 +318,7 @@ class ResultsStore:
 
     def trials(self) -> list[dict]:
         """Every stored trial row, in the order rewards were fed to the controller."""
-        return [_decode_row(r) for r in self._query("SELECT * FROM trials ORDER BY seq")]
+        return self._query("SELECT * FROM trials ORDER BY seq", decode=_decode_row)
 
     def count_trials(self) -> int:
         """How many trials are stored."""
@@ -236,12 +334,12 @@ class ResultsStore:
         Raises:
             StoreError: no trial with that id (the message lists a few known ids).
         """
-        rows = self._query("SELECT * FROM trials WHERE trial_id = ?", (trial_id,))
+        rows = self._query("SELECT * FROM trials WHERE trial_id = ?", (trial_id,), decode=_decode_row)
         if not rows:
             known = [r["trial_id"] for r in self._query("SELECT trial_id FROM trials ORDER BY seq LIMIT 5")]
             hint = f"known: {', '.join(known)}, ..." if known else "the run has no finished trials yet"
-            raise StoreError(f"no trial '{trial_id}' in {self.path}; {hint} (or 'best')")
-        return _decode_row(rows[0])
+            raise NoSuchTrialError(f"no trial '{trial_id}' in {self.path}; {hint} (or 'best')")
+        return rows[0]
 
     def best_trial(self) -> dict:
         """The successful (ok or stopped) row with the highest reward (earliest on ties).
@@ -250,10 +348,10 @@ class ResultsStore:
             StoreError: the run has no trial with a reward.
         """
         sql = f"SELECT * FROM trials WHERE status IN {SUCCESS_STATUSES} AND reward IS NOT NULL ORDER BY reward DESC, seq LIMIT 1"
-        rows = self._query(sql)
+        rows = self._query(sql, decode=_decode_row)
         if not rows:
-            raise StoreError(f"{self.path} has no successfully trained trial yet")
-        return _decode_row(rows[0])
+            raise NoSuchTrialError(f"{self.path} has no successfully trained trial yet")
+        return rows[0]
 
     def trial_spec(self, trial_id: str) -> ArchSpec:
         """The architecture of a stored trial, or of the best one for 'best'.
@@ -267,7 +365,7 @@ class ResultsStore:
     def leaderboard(self, limit: int | None = 10) -> list[dict]:
         """Trial rows by reward, best first (failed trials last); `limit=None` for all."""
         sql = "SELECT * FROM trials ORDER BY reward IS NULL, reward DESC, seq"
-        rows = [_decode_row(r) for r in self._query(sql)]
+        rows = self._query(sql, decode=_decode_row)
         return rows if limit is None else rows[:limit]
 
     def summary(self) -> dict:
@@ -291,7 +389,7 @@ class ResultsStore:
     def _best_or_none(self) -> dict | None:
         try:
             return self.best_trial()
-        except StoreError:
+        except NoSuchTrialError:
             return None
 
     def latest_checkpoint(self) -> dict | None:
@@ -301,19 +399,27 @@ class ResultsStore:
             return None
         return {
             "trials_fed": rows[0]["trials_fed"],
-            "state": json.loads(rows[0]["state"]),
+            "state": self._decode_checkpoint(rows[0]["state"]),
             "created_at": rows[0]["created_at"],
         }
+
+    def _decode_checkpoint(self, state: bytes | str) -> dict:
+        try:
+            if isinstance(state, str):  # stores written before checkpoints were bytes hold JSON text
+                return json.loads(state)
+            return decode_state(state)
+        except (CheckpointFormatError, ValueError) as err:
+            raise StoreError(f"{self.path}: the newest controller checkpoint cannot be read ({err})") from None
 
     def pending_proposals(self) -> list[dict]:
         """Proposals handed to Ray whose trial has no stored row yet, oldest first."""
         sql = "SELECT * FROM proposals WHERE trial_id NOT IN (SELECT trial_id FROM trials) ORDER BY proposal_index"
-        return [_decode_proposal(r) for r in self._query(sql)]
+        return self._query(sql, decode=_decode_proposal)
 
     def proposal(self, trial_id: str) -> dict | None:
         """The recorded proposal of `trial_id`, or None."""
-        rows = self._query("SELECT * FROM proposals WHERE trial_id = ?", (trial_id,))
-        return _decode_proposal(rows[0]) if rows else None
+        rows = self._query("SELECT * FROM proposals WHERE trial_id = ?", (trial_id,), decode=_decode_proposal)
+        return rows[0] if rows else None
 
     def max_proposal_index(self) -> int:
         """The highest proposal index handed out so far (-1 if none)."""
@@ -325,4 +431,4 @@ class ResultsStore:
         sql, params = "SELECT * FROM retrains ORDER BY seq", ()
         if trial_id is not None:
             sql, params = "SELECT * FROM retrains WHERE trial_id = ? ORDER BY seq", (trial_id,)
-        return [{**dict(r), "result": json.loads(r["result"])} for r in self._query(sql, params)]
+        return self._query(sql, params, decode=lambda r: {**dict(r), "result": json.loads(r["result"])})

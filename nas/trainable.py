@@ -125,20 +125,28 @@ def _trial_cpus(config: dict) -> int:
     return max(1, int(float(config.get("cpus_per_trial", 1))))
 
 
-def train_proxy(config: dict) -> None:
-    """Ray Tune function trainable (see module docstring)."""
+def _set_up_and_run(config: dict, report: Callable[[dict], None]) -> dict:
+    """Threads, test hooks, then `run_trial`: everything of a trial in the worker but the final report."""
     import ray
     import torch
-    from ray import tune
 
-    started = utc_now()
     threads = _trial_cpus(config)
     torch.set_num_threads(threads)
     hooks = config.get("test_hooks") or {}
     wait_for_release(hooks, int(config.get("proposal_index", -1)), ray.get_runtime_context().get_node_id())
-    proxy = dict(config["proxy"], num_threads=threads)
-    result = run_trial(
-        {**config, "proxy": proxy}, report=lambda m: tune.report({**m, "final": False, "started_at": started})
-    )
+    return run_trial({**config, "proxy": dict(config["proxy"], num_threads=threads)}, report=report)
+
+
+def train_proxy(config: dict) -> None:
+    """Ray Tune function trainable (see module docstring). Whatever fails in here, before or
+    around the training, ends as a failed final report with its reason: Ray retries a trial only
+    when its worker or node dies, never because the trial's own code raised."""
+    from ray import tune
+
+    started = utc_now()
+    try:
+        result = _set_up_and_run(config, lambda m: tune.report({**m, "final": False, "started_at": started}))
+    except Exception as err:  # noqa: BLE001 - failures are data: reported, never retried
+        result = failed_result(err)
     final = {key: result.get(key) for key in RESULT_KEYS}
     tune.report({**final, "final": True, "started_at": started, "proposal_index": config.get("proposal_index")})

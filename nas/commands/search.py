@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from nas.config import GROUPS, group_options
 
@@ -19,11 +20,13 @@ def help_text() -> str:
         f"top-level keys: {TOP_LEVEL}\n"
         "any key of a group can be set too: cluster.gpus_per_trial=0.5 proxy.epochs=3 +controller.options.KEY=VALUE\n"
         "reward: reward.failed_penalty=0 reward.target_flops=... reward.flops_weight=-0.07\n"
-        "replay: proxy=replay replay.from=RUN_DIR (recorded rewards; unrecorded proposals: nearest neighbour)\n\n"
+        "replay: proxy=replay replay.from=RUN_DIR (recorded rewards; unrecorded proposals: nearest neighbour)\n"
+        "stopping: Ctrl+C or SIGTERM stops the running trials cleanly and exits with status 130 (interrupted);\n"
+        "  a second signal stops at once. Resume retrains only what was not stored. Bad input: exit status 2.\n\n"
         "examples:\n"
         "  nas search                                     # laptop: cpu tier, PPO, 16 trials, 2 at a time\n"
         "  nas search controller=evolution trials=64 run.name=evo64\n"
-        "  nas search resume=results/runs/evo64           # continue a killed run\n"
+        "  nas search resume=results/runs/evo64           # continue a killed or stopped run\n"
         "  nas search cluster=ray cluster.address=auto cluster.storage=s3://bucket/nas cluster.gpus_per_trial=1 \\\n"
         "      proxy=coco512 data=coco data.images=/coco/train2017 data.annotations=/coco/instances_train2017.json"
     )
@@ -31,10 +34,15 @@ def help_text() -> str:
 
 def run(args) -> int:
     from nas.config import load_search_config
+    from nas.interrupt import EXIT_INTERRUPTED, SearchInterrupted
     from nas.search import run_search
 
     cfg, resuming = load_search_config(args.overrides)
-    run_search(cfg, resuming)
+    try:
+        run_search(cfg, resuming)
+    except SearchInterrupted as stop:
+        sys.stderr.write(f"nas search: interrupted by {stop.name}; continue with: nas search resume={cfg.run_dir}\n")
+        return EXIT_INTERRUPTED
     return 0
 
 

@@ -17,13 +17,11 @@ import datetime
 import os
 from dataclasses import dataclass
 
-from nas.store import ResultsStore
+from nas.store import STORE_FILE, ResultsStore
 from search_space.builtins import BUILTIN_SPECS
 from search_space.errors import UserInputError
 from search_space.serialize import spec_from_dict
 from search_space.spec import ArchSpec
-
-STORE_FILE = "search.db"
 
 
 @dataclass(frozen=True)

@@ -70,3 +70,44 @@ def ray_env():
 def cache_dir(tmp_path_factory):
     """One synthetic-data cache per test module."""
     return tmp_path_factory.mktemp("cache")
+
+
+class Driver:
+    """A `nas search` run in a subprocess, its stdout/stderr going to files that tests poll."""
+
+    def __init__(self, args: list[str], env: dict, folder, name: str):
+        import subprocess
+        import sys
+
+        self.out, self.err = folder / f"{name}.out", folder / f"{name}.err"
+        with open(self.out, "w") as out, open(self.err, "w") as err:
+            self.proc = subprocess.Popen([sys.executable, "-m", "nas", "search", *args], env=env, stdout=out, stderr=err)
+
+    @property
+    def stdout(self) -> str:
+        return self.out.read_text()
+
+    @property
+    def stderr(self) -> str:
+        return self.err.read_text()
+
+    def signal(self, signum: int) -> None:
+        self.proc.send_signal(signum)
+
+    def wait(self, deadline_s: float = 120) -> int:
+        """The exit status once the process ended (fails the test after `deadline_s`)."""
+        import subprocess
+
+        try:
+            return self.proc.wait(timeout=deadline_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            pytest.fail(f"nas search did not end within {deadline_s:.0f} s; stderr: {self.stderr[-1500:]}")
+
+
+def started_counts(marker_dir) -> dict[int, int]:
+    """How often each proposal index began training (the wait hook's `started-<index>` markers)."""
+    return {
+        int(p.name.split("-")[1]): len(p.read_text().split())
+        for p in marker_dir.glob("started-*")
+    }

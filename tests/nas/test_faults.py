@@ -1,23 +1,26 @@
-"""Failures are data, not retries: failing-trial kinds (exception, NaN loss, out of memory) get
-the penalty and the search goes on; a SIGKILLed driver resumes to exactly the requested number of
-trials with none lost or stored twice; a node that dies under a trial is retried by Ray.
+"""Failures are data, not retries: failing-trial kinds (exception, NaN loss, out of memory, an
+exception before training) get the penalty and the search goes on; a driver killed (SIGKILL) or
+stopped (SIGTERM) at ten points along two run folders resumes each time from the store to
+exactly the requested number of trials, with no proposal lost, handed out twice or skipped, and
+no stored trial trained again; a node that dies under a trial is retried by Ray.
 
 One Ray test cluster per module (`ray.cluster_utils.Cluster`: a head without CPUs and two
-1-CPU worker nodes); drivers started as subprocesses connect to it with cluster=ray."""
+2-CPU worker nodes); drivers started as subprocesses connect to it with cluster=ray."""
 
 import os
 import signal
-import subprocess
-import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from nas.config import ConfigError
-from nas.search import run_search, storage_location
+from nas.interrupt import EXIT_INTERRUPTED
+from nas.ray_start import storage_location
+from nas.search import run_search
 from nas.store import ResultsStore
 
-from .conftest import smoke_config, smoke_overrides, wait_until
+from .conftest import Driver, smoke_config, smoke_overrides, started_counts, wait_until
 
 pytestmark = pytest.mark.ray
 
@@ -28,7 +31,7 @@ def cluster(ray_env):
     from ray.cluster_utils import Cluster
 
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
-    nodes = [cluster.add_node(num_cpus=1) for _ in range(2)]
+    nodes = [cluster.add_node(num_cpus=2) for _ in range(2)]
     cluster.wait_for_nodes()
     ray.init(address=cluster.address, log_to_driver=False)
     yield cluster, nodes
@@ -37,9 +40,13 @@ def cluster(ray_env):
 
 
 def cluster_overrides(cluster, tmp_path):
+    return cluster_overrides_at(cluster.address, tmp_path)
+
+
+def cluster_overrides_at(address, tmp_path):
     return [
         "cluster=ray",
-        f"cluster.address={cluster.address}",
+        f"cluster.address={address}",
         f"cluster.storage={tmp_path / 'storage'}",
         "cluster.gpus_per_trial=0",
         "cluster.max_failures=2",
@@ -67,39 +74,103 @@ def test_failing_trial_kinds_are_data(cluster, tmp_path, cache_dir, monkeypatch)
     assert rows[3]["reward"] == rows[3]["ap"] >= 0.0 and summary["failed"] == 3
 
 
-def test_resume_after_sigkill_of_the_driver(cluster, tmp_path, cache_dir):
-    run_dir = tmp_path / "run"
-    args = smoke_overrides(run_dir, cache_dir, 4, 2, *cluster_overrides(cluster[0], tmp_path))
-    env = {**os.environ, "SPINENET_NAS_TEST_KILL_DRIVER_AFTER": "2"}
-    first = subprocess.run(
-        [sys.executable, "-m", "nas", "search", *args],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert first.returncode == -signal.SIGKILL, first.stderr[-2000:]
-    with ResultsStore.open_readonly(str(run_dir / "search.db")) as store:
-        assert store.count_trials() == 2
-    env.pop("SPINENET_NAS_TEST_KILL_DRIVER_AFTER")
-    second = subprocess.run(
-        [sys.executable, "-m", "nas", "search", f"resume={run_dir}"],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert second.returncode == 0, second.stderr[-2000:]
-    with ResultsStore.open_readonly(str(run_dir / "search.db")) as store:
-        rows = store.trials()
-        proposals = store.pending_proposals()
-    assert len(rows) == 4 and len({r["trial_id"] for r in rows}) == 4  # none lost, none stored twice
-    assert {r["status"] for r in rows} == {"ok"} and len({r["proposal_index"] for r in rows}) == 4
-    # a suggestion the killed driver made but Ray never recorded stays an unanswered proposal
-    assert all(p["proposal_index"] not in {r["proposal_index"] for r in rows} for p in proposals)
-    assert "search finished: 4 trials" in second.stdout
+# (phase, signal) of each kill point, in a fixed order along a run folder; each driver resumes the
+# run its predecessor left. Two such chains (ten kill points in all) run side by side.
+# start-up: as soon as the driver printed its data line (before Ray); mid-trial: trials held in
+# training by the wait hook; after-commit: right after the store gained a row; closing: once every
+# trial is stored (the driver writes the best spec and prints its report).
+CHAINS = [
+    [("start-up", signal.SIGKILL), ("mid-trial", signal.SIGTERM), ("after-commit", signal.SIGKILL),
+     ("mid-trial", signal.SIGKILL), ("closing", signal.SIGKILL)],
+    [("start-up", signal.SIGTERM), ("after-commit", signal.SIGTERM), ("mid-trial", signal.SIGKILL),
+     ("after-commit", signal.SIGKILL), ("closing", signal.SIGKILL)],
+]
+CHAIN_TRIALS = 6
+
+
+def has_config(db: str) -> bool:
+    """True once a search recorded its config (before that, a user starts it again, not resumes)."""
+    if not os.path.exists(db):
+        return False
+    with ResultsStore.open_readonly(db) as store:
+        return bool(store.config())
+
+
+def store_state(db: str) -> tuple[list[dict], list[dict]]:
+    with ResultsStore.open_readonly(db) as store:
+        return store.trials(), store.pending_proposals()
+
+
+def kill_at(phase: str, driver: Driver, db: str, markers) -> None:
+    """Wait for the moment `phase` names."""
+    stored = len(store_state(db)[0]) if os.path.exists(db) else 0
+    begun = sum(started_counts(markers).values())
+    conditions = {
+        "start-up": lambda: "data:" in driver.stdout,
+        "mid-trial": lambda: sum(started_counts(markers).values()) > begun,
+        "after-commit": lambda: len(store_state(db)[0]) > stored,
+        "closing": lambda: len(store_state(db)[0]) == CHAIN_TRIALS,
+    }
+    wait_until(conditions[phase], 180, f"the {phase} kill point", poll_s=0.02)
+
+
+def run_chain(kill_points, folder, cache_dir, cluster_address) -> None:
+    """Kill or stop one run's drivers at `kill_points`, then resume it to the end; assert all along."""
+    run_dir, markers = folder / "run", folder / "markers"
+    markers.mkdir(parents=True)
+    db = str(run_dir / "search.db")
+    env = {**os.environ, "SPINENET_NAS_TEST_WAIT_DIR": str(markers), "SPINENET_NAS_TEST_WAIT_S": "300"}
+    overrides = [*cluster_overrides_at(cluster_address, folder)]
+    first_args = smoke_overrides(run_dir, cache_dir, CHAIN_TRIALS, 2, *overrides)
+    snapshots = []  # (stored proposal indexes, start counts) right after each kill
+    for k, (phase, signum) in enumerate(kill_points):
+        release = markers / "release"
+        release.unlink(missing_ok=True) if phase == "mid-trial" else release.touch()
+        driver = Driver([f"resume={run_dir}"] if has_config(db) else first_args, env, folder, f"driver-{k}")
+        kill_at(phase, driver, db, markers)
+        driver.signal(signum)
+        status = driver.wait()
+        expected = {-signal.SIGKILL, 0} if phase == "closing" else {EXIT_INTERRUPTED, -signal.SIGKILL}
+        assert status in expected, (k, phase, status, driver.stdout[-1000:], driver.stderr[-2000:])
+        if signum == signal.SIGTERM:
+            assert status == EXIT_INTERRUPTED and "Traceback" not in driver.stderr, driver.stderr[-2000:]
+        rows, pending = store_state(db) if os.path.exists(db) else ([], [])
+        indexes = [r["proposal_index"] for r in rows] + [p["proposal_index"] for p in pending]
+        assert len(rows) <= CHAIN_TRIALS and len(indexes) == len(set(indexes))  # nothing stored or handed out twice
+        assert sorted(indexes) == list(range(len(indexes)))  # no gap among handed-out proposals
+        snapshots.append(({r["proposal_index"] for r in rows}, started_counts(markers)))
+
+    (markers / "release").touch()
+    final = Driver([f"resume={run_dir}"], env, folder, "driver-final")
+    assert final.wait() == 0, final.stderr[-2000:]
+    rows, pending = store_state(db)
+    assert len(rows) == CHAIN_TRIALS and pending == [] and {r["status"] for r in rows} == {"ok"}
+    assert sorted(r["proposal_index"] for r in rows) == list(range(CHAIN_TRIALS))
+    starts = started_counts(markers)
+    for stored, counts in snapshots:  # a stored trial never begins training again
+        assert all(starts[index] == counts[index] for index in stored)
+    assert f"search finished: {CHAIN_TRIALS} trials" in final.stdout
+
+
+def test_resume_after_kills_at_ten_points(cluster, tmp_path, cache_dir):
+    with ThreadPoolExecutor(len(CHAINS)) as pool:
+        chains = [pool.submit(run_chain, points, tmp_path / f"chain{n}", cache_dir, cluster[0].address)
+                  for n, points in enumerate(CHAINS)]
+        for chain in chains:
+            chain.result()  # re-raises a chain's failed assertion here
+
+
+def test_a_failure_outside_the_training_code_is_stored_not_retried(cluster, tmp_path, cache_dir, monkeypatch):
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    monkeypatch.setenv("SPINENET_NAS_TEST_WAIT_DIR", str(markers))  # no release marker ever appears...
+    monkeypatch.setenv("SPINENET_NAS_TEST_WAIT_S", "0")  # ...so the set-up before training raises at once
+    cfg = smoke_config(tmp_path / "run", cache_dir, 1, 1, *cluster_overrides(cluster[0], tmp_path))
+    run_search(cfg)
+    with ResultsStore.open_readonly(cfg.db_path) as store:
+        [row] = store.trials()
+    assert row["status"] == "error" and row["error"].startswith("TimeoutError: ") and "release" in row["error"]
+    assert started_counts(markers) == {0: 1}  # cluster.max_failures=2, yet never retried
 
 
 def test_node_loss_retries_the_trial(cluster, tmp_path, cache_dir, monkeypatch):

@@ -1,6 +1,10 @@
 """The searcher's bookkeeping without Ray: commit before feedback, a re-run trial counted once,
-restored trials counted as outstanding, failures mapped to the penalty, ASHA-stopped rows, and a
-rebuilt controller (checkpoint + stored rows) equal to the one that never stopped."""
+proposals handed out but never stored suggested again first (same index, decisions, spec, meta),
+unfinished trials not stored while a stop is requested, failures mapped to the penalty,
+ASHA-stopped rows, and a rebuilt controller (checkpoint + stored rows) equal to the one that
+never stopped."""
+
+import os
 
 import pytest
 
@@ -37,7 +41,7 @@ def test_commit_then_feedback_once_and_penalty(tmp_path):
     rt = SearchRuntime(config(tmp_path, "controller=evolution", "reward.failed_penalty=-1"))
     for k in range(3):
         rt.suggest(f"t{k}")
-    assert rt.wanted() == 3 and rt.outstanding() == 3
+    assert rt.wanted() == 3 and len(rt.live) == 3
     assert rt.complete("t1", ok(0.3), False)["reward"] == 0.3
     assert rt.complete("t1", ok(0.9), False) is None  # Ray re-ran a stored trial: ignored
     row = rt.complete("t0", {"final": True, "status": "oom", "error": "OutOfMemoryError: x"}, False)
@@ -48,15 +52,35 @@ def test_commit_then_feedback_once_and_penalty(tmp_path):
     assert rt.store.latest_checkpoint()["trials_fed"] == 2
 
 
-def test_restored_and_rerun_trials_are_counted_once(tmp_path):
+@pytest.mark.parametrize("name", ["ppo", "evolution", "random"])
+def test_a_new_driver_suggests_the_unstored_proposals_again_first(tmp_path, name):
+    cfg = config(tmp_path, f"controller={name}")
+    rt = SearchRuntime(cfg)
+    handed = [rt.suggest(f"t{k}") for k in range(4)]
+    rt.complete("t1", ok(0.1), False)
+    rt.complete("t3", ok(0.2), False)
+    before = {p["proposal_index"]: p for p in rt.store.pending_proposals()}
+    rt.store.close()  # the driver dies with t0 and t2 in flight
+
+    again = SearchRuntime(cfg)
+    assert again.wanted() == 6 - 2 and [old for old, _ in again.requeue] == ["t0", "t2"]
+    assert again.suggest("n1") == handed[0] and again.suggest("n2") == handed[2]  # same index and spec
+    assert again.store.proposal("n1")["meta"] == before[0]["meta"]  # controller meta kept (RL log-probs)
+    assert again.store.proposal("t0") is None and again.store.pending_proposals()[0]["trial_id"] == "n1"
+    fresh = again.suggest("n3")
+    assert fresh["proposal_index"] == 4 and fresh["spec"] not in [h["spec"] for h in handed]
+    assert again.complete("n2", ok(0.3), False)["proposal_index"] == 2
+
+
+def test_unfinished_trials_are_not_stored_while_stopping(tmp_path):
     rt = SearchRuntime(config(tmp_path, "controller=random"))
     for k in range(3):
         rt.suggest(f"t{k}")
-    rt.complete("t0", ok(0.1), False)
-    rt.live.clear()  # a new driver: it knows only what Ray reports as unfinished
-    rt.ray_live = {"t0", "t1", "t2"}  # t0 re-run by Ray although stored
-    assert rt.outstanding() == 2 and rt.wanted() == 6 - 1 - 2
-    assert rt.complete("t2", ok(0.4), False)["proposal_index"] == 2  # proposal rebuilt from the store
+    assert rt.complete("t0", {"final": False, "ap": 0.05, "epoch": 1}, False, stopping=True) is None
+    assert rt.complete("t1", None, True, stopping=True) is None  # a worker killed by the same signal
+    assert rt.complete("t2", ok(0.4), False, stopping=True)["status"] == "ok"  # finished just in time
+    assert [p["trial_id"] for p in rt.store.pending_proposals()] == ["t0", "t1"]
+    assert rt.store.count_trials() == 1 and rt.wanted() == 6 - 1
 
 
 @pytest.mark.parametrize("name", ["ppo", "evolution", "random"])
@@ -90,3 +114,19 @@ def test_asha_stops_on_epoch_reports_and_fifo_is_none(tmp_path):
         cfg.proxy.epochs + 1,
     )
     assert build_scheduler(config(tmp_path)) is None
+
+
+def test_the_default_16_trial_store_stays_small(tmp_path):
+    from nas.store import KEEP_CHECKPOINTS
+
+    cfg = SearchConfig.from_dict(compose_config([f"run.dir={tmp_path}", "proxy=smoke"]))  # ppo, 16 trials, every 4
+    rt = SearchRuntime(cfg)
+    for k in range(cfg.trials):
+        rt.suggest(f"t{k}")
+        rt.complete(f"t{k}", ok(0.01 * (k % 5)), False)
+    saved = rt.store.latest_checkpoint()
+    rt.store.close()
+    assert saved["trials_fed"] == 16 and saved["state"] == rt.controller.state_dict()  # bytes round trip exactly
+    with ResultsStore.open_readonly(cfg.db_path) as store:
+        assert len(store._query("SELECT seq FROM checkpoints")) == KEEP_CHECKPOINTS
+    assert os.path.getsize(cfg.db_path) <= 5_000_000
