@@ -2,8 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Ray's token authentication stays on for `make search` and the benchmarks; the tests switch it
-# off for themselves (a test that needs it on removes the variable for its own subprocess).
+# Ray's token authentication stays on for `make search`; the tests (and the benchmarks' own
+# throw-away local searches) switch it off for themselves only.
 
 .PHONY: install test search lint clean bench-speed bench-speed-compile bench-controllers bench-overhead bench-memory bench-fidelity bench-gpu bench-store repro-mini ablations
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from nas.store import store_file
@@ -163,6 +163,7 @@ class SearchConfig:
         replay = ReplaySettings(source=plain["replay"]["from"], fallback=plain["replay"]["fallback"])
         if proxy is None and not replay.source:
             raise ConfigError("proxy=replay needs replay.from=<run dir> (a finished run whose rewards to replay)")
+        known_keys(plain, "reward", RewardSettings)
         cfg = cls(
             trials=integer(plain, "trials", minimum=1),
             concurrency=integer(plain, "concurrency", minimum=1),
@@ -174,7 +175,7 @@ class SearchConfig:
             space=SpaceSettings(**plain["space"]),
             cluster=_cluster_settings(plain),
             scheduler=SchedulerSettings(
-                name=str(plain["scheduler"]["name"]),
+                name=str(known_keys(plain, "scheduler", SchedulerSettings)["name"]),
                 grace_period=integer(plain, "scheduler.grace_period", minimum=1),
                 reduction_factor=integer(plain, "scheduler.reduction_factor", minimum=2),
             ),
@@ -234,9 +235,22 @@ def number(plain: dict, key: str, optional: bool = False, positive: bool = False
     return float(value)
 
 
+def known_keys(plain: dict, section: str, settings: type) -> dict:
+    """The config section `section`, refused if it holds a key `settings` (a dataclass) lacks.
+
+    Raises:
+        ConfigError: an unknown key (a typo such as cluster.gpu_per_trial), with the known ones.
+    """
+    known = [f.name for f in fields(settings)]
+    unknown = sorted(set(plain[section]) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown key {section}.{unknown[0]}; known: {', '.join(known)}")
+    return plain[section]
+
+
 def _cluster_settings(plain: dict) -> ClusterSettings:
     """Cluster settings with every resource number checked (Ray would fail deep inside otherwise)."""
-    section = plain["cluster"]
+    section = known_keys(plain, "cluster", ClusterSettings)
     cpus = number(plain, "cluster.cpus_per_trial", positive=True)
     gpus = number(plain, "cluster.gpus_per_trial", minimum=0)
     for key, amount in (("cpus_per_trial", cpus), ("gpus_per_trial", gpus)):

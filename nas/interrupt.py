@@ -11,8 +11,8 @@ Outside the tuning loop (start-up, closing report) the first signal already does
 
 from __future__ import annotations
 
+import os
 import signal
-import sys
 
 from ray.tune.stopper import Stopper
 
@@ -67,11 +67,10 @@ class StopRequest:
         self.signum = self.signum or signum
         if not (first and self.graceful):
             raise SearchInterrupted(signum)
-        sys.stderr.write(
+        os.write(2, (  # not sys.stderr: the handler may interrupt a write to it (reentrant call)
             f"nas search: {signal.Signals(signum).name} received; stopping the running trials (they are trained "
             "again on resume). Send it again to stop at once.\n"
-        )
-        sys.stderr.flush()
+        ).encode())
 
 
 class StopOnRequest(Stopper):

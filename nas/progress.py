@@ -13,6 +13,7 @@ import time
 from ray.tune import Callback
 
 from nas.store import ResultsStore
+from search_space.errors import UserInputError
 
 
 def progress_line(summary: dict, total: int, running: int, elapsed_s: float, done_here: int) -> str:
@@ -45,20 +46,27 @@ def _clock(seconds: float) -> str:
 class SearchProgress(Callback):
     """Prints a progress line after each finished trial, and every `every_s` seconds."""
 
-    def __init__(self, db_path: str, total: int, every_s: float = 30.0):
+    def __init__(self, db_path: str, total: int, stop_request=None, every_s: float = 30.0):
         self.db_path = db_path
         self.total = total
+        self.stop_request = stop_request  # nas.interrupt.StopRequest: an unreadable store stops the search
         self.every_s = every_s
         self._start = None
         self._done_at_start = None
         self._last = 0.0
 
     def __getstate__(self):
-        return {**self.__dict__, "_start": None, "_done_at_start": None}
+        return {**self.__dict__, "_start": None, "_done_at_start": None, "stop_request": None}
 
     def _print(self, trials: list) -> None:
-        with ResultsStore.open_readonly(self.db_path) as store:
-            summary = store.summary()
+        try:
+            with ResultsStore.open_readonly(self.db_path) as store:
+                summary = store.summary()
+        except UserInputError as err:
+            if self.stop_request is None:
+                raise
+            self.stop_request.fail(err)
+            return
         if self._start is None:
             self._start, self._done_at_start = time.monotonic(), summary["trials"]
         running = sum(1 for t in trials if t.status == "RUNNING")

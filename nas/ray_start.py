@@ -6,7 +6,7 @@ The lever is Ray's own single-machine mode: with `RAY_ENABLE_WINDOWS_OR_OSX_CLUS
 takes the loopback address as the node address (what it does by default on macOS and Windows),
 and its servers bind to the node address. Ray reads the switch once, when it is imported, so it
 is set both in the environment (for the processes Ray starts) and on Ray's constants module (for
-this one). `tests/nas/test_ray_network.py` checks the result with `ss`: a future Ray that changes
+this one). `tests/nas/test_search_lifecycle.py` checks the result with `ss`: a future Ray that changes
 this fails that test instead of silently listening on the network again.
 
 Ray's token authentication is left as Ray sets it: on by default in the pinned Ray 2.60 (a token

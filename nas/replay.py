@@ -11,6 +11,7 @@ the run's hit rate is stored (meta `replay`) and printed, so nobody mistakes a f
 from __future__ import annotations
 
 import os
+import uuid
 
 from nas.config import ConfigError, SearchConfig
 from nas.searcher import SearchRuntime
@@ -87,7 +88,7 @@ def run_replay(cfg: SearchConfig) -> dict:
     runtime = SearchRuntime(cfg)
     try:
         while runtime.wanted() > 0:
-            trial_id = f"replay-{runtime.store.max_proposal_index() + 1:05d}"
+            trial_id = f"replay-{uuid.uuid4().hex[:8]}"  # unique across resumes, like Ray's trial ids
             runtime.suggest(trial_id)
             runtime.complete(trial_id, answer(record, runtime.live[trial_id].decisions), error=False)
         stats = hit_stats(runtime.store, cfg.replay.source)

@@ -76,15 +76,21 @@ class RunLock:
             raise RunFolderError(f"cannot create the lock file {self.path}: {err.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:
             os.close(fd)
             holder = holder_of(self.run_dir) or "another process"
             raise RunFolderError(
                 f"{self.run_dir} is in use by a running search ({holder}); wait for it to end or stop it, "
                 "then resume; inspection verbs (nas show, report, ...) work meanwhile"
             ) from None
+        except OSError as err:  # e.g. a file system without locks
+            os.close(fd)
+            raise RunFolderError(f"cannot lock {self.path}: {err.strerror}; use a local run.dir") from None
         self._fd = fd
-        self._describe_holder()
+        try:
+            self._describe_holder()
+        except OSError:
+            pass  # a full disk: the lock holds; only the holder's description is missing
         return self
 
     def _describe_holder(self) -> None:
@@ -121,8 +127,7 @@ def write_atomically(path: str, text: str) -> None:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except OSError as err:
-        try:
-            os.remove(temporary)
-        except OSError:
-            pass
         raise RunFolderError(f"cannot write {path}: {err.strerror or err}; it was left as it was") from None
+    finally:
+        if os.path.exists(temporary):  # any failure (or a signal) before the rename
+            os.remove(temporary)

@@ -19,6 +19,8 @@ import os
 import platform
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 
 from nas.config import ConfigError, SearchConfig
@@ -70,8 +72,9 @@ def _gpu_names() -> list[str]:
 
 
 def check_data(cfg: SearchConfig) -> None:
-    """Load and validate the data set once, before the run folder or Ray: a bad data set stops
-    the search with one line and nothing recorded; the synthetic set is generated here, once.
+    """Load and validate the data set once, before Ray (and, for a new search, before its run
+    folder): a bad data set stops the search with one line and nothing recorded; the synthetic set
+    is generated here, once.
 
     Raises:
         DataError: what is wrong with which file.
@@ -140,7 +143,7 @@ def make_tuner(cfg: SearchConfig, stop_request: StopRequest):
     from ray import tune
 
     from nas.progress import SearchProgress
-    from nas.searcher import ControllerSearcher
+    from nas.searcher import ControllerSearcher, TrialErrors
     from nas.trainable import train_proxy
 
     storage, name = storage_location(cfg, sum(1 for n in ray.nodes() if n.get("Alive")))
@@ -159,7 +162,7 @@ def make_tuner(cfg: SearchConfig, stop_request: StopRequest):
         verbose=0,
         stop=StopOnRequest(stop_request),
         failure_config=tune.FailureConfig(max_failures=cfg.cluster.max_failures),
-        callbacks=[SearchProgress(cfg.db_path, cfg.trials)],
+        callbacks=[TrialErrors(searcher), SearchProgress(cfg.db_path, cfg.trials, stop_request)],
     )
     return tune.Tuner(trainable, tune_config=tune_config, run_config=run_config)
 
@@ -183,6 +186,26 @@ def write_best(cfg: SearchConfig) -> dict[str, str]:
     return files
 
 
+@contextmanager
+def owned_run_folder(cfg: SearchConfig, resuming: bool) -> Iterator[None]:
+    """Checked data and the run folder, locked for as long as the block runs. A resume takes the
+    lock before any work; a new search checks its data before it creates its run folder.
+
+    Raises:
+        RunFolderError: the folder cannot be made or written, or a live search holds it.
+        DataError: the data set is bad.
+    """
+    lock = RunLock(make_run_dir(cfg.run_dir)).acquire() if resuming else None
+    try:
+        if not cfg.is_replay:
+            check_data(cfg)
+        lock = lock or RunLock(make_run_dir(cfg.run_dir)).acquire()
+        yield
+    finally:
+        if lock is not None:
+            lock.release()
+
+
 def run_search(cfg: SearchConfig, resuming: bool = False) -> dict:
     """Run (or continue) a search to `cfg.trials` stored trials; prints progress and the closing report.
 
@@ -195,11 +218,7 @@ def run_search(cfg: SearchConfig, resuming: bool = False) -> dict:
     request = StopRequest()
     request.install()
     try:
-        if resuming:
-            make_run_dir(cfg.run_dir)  # a resume on read-only media is refused before any work
-        if not cfg.is_replay:
-            check_data(cfg)
-        with RunLock(make_run_dir(cfg.run_dir)):
+        with owned_run_folder(cfg, resuming):
             summary = _search_locked(cfg, resuming, request)
     except KeyboardInterrupt:  # ours, or re-raised bare by library code that caught it on the way
         raise SearchInterrupted(request.signum or signal.SIGINT) from None

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
+from ray.tune import Callback
 from ray.tune.search import Searcher
 
 from nas.config import SearchConfig
@@ -135,14 +136,26 @@ class SearchRuntime:
         self.live[trial_id] = proposal
         return {"spec": spec_to_dict(proposal.spec), "proposal_index": proposal.index}
 
+    def ended(self, result: dict | None, error: bool, stopping: bool) -> bool:
+        """Whether a trial Tune calls complete really ended: its final report, Ray's error (not while
+        stopping: the stop itself kills workers), or ASHA stopping it on an epoch report. Anything
+        else (Tune tearing trials down) leaves the proposal pending for a resume."""
+        result = result or {}
+        if result.get("final"):
+            return True
+        if stopping:
+            return False
+        return error or (self.cfg.scheduler.name == "asha" and result.get("ap") is not None)
+
     def complete(self, trial_id: str, result: dict | None, error: bool, stopping: bool = False) -> dict | None:
         """Commit the trial's row, then feed the reward; returns the row, or None if nothing was stored.
 
-        With `stopping` (a stop was requested) a trial without its final report is not stored.
+        A trial that has not `ended` is not stored (its proposal stays pending).
         """
-        proposal = self.live.pop(trial_id, None)
-        if proposal is None or (stopping and not (result or {}).get("final")):
+        if trial_id not in self.live or not self.ended(result, error, stopping):
+            self.live.pop(trial_id, None)
             return None
+        proposal = self.live.pop(trial_id)
         row = trial_row(trial_id, proposal, result, error, self.cfg)
         if not self.store.commit_trial(row):
             return None
@@ -162,6 +175,7 @@ class ControllerSearcher(Searcher):
         self.trial_config = trial_config  # proxy/data dicts and resources every trial receives
         self.stop_request = stop_request  # nas.interrupt.StopRequest of this driver, or None
         self._runtime: SearchRuntime | None = None
+        self._errored: dict = {}  # trial_id -> last result of a trial Ray failed, until its reason comes
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -179,18 +193,38 @@ class ControllerSearcher(Searcher):
         return self.stop_request is not None and self.stop_request.requested
 
     def suggest(self, trial_id: str):
-        rt = self.runtime
-        if self.stopping or rt.wanted() <= 0:
+        try:
+            rt = self.runtime
+            if self.stopping or rt.wanted() <= 0:
+                return Searcher.FINISHED
+            return {**self.trial_config, **rt.suggest(trial_id)}
+        except UserInputError as err:  # the store cannot be read or written: stop, say why
+            self._fail(err)
             return Searcher.FINISHED
-        return {**self.trial_config, **rt.suggest(trial_id)}
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+        if error and not self.stopping:
+            self._errored[trial_id] = result  # stored once `TrialErrors` brings Ray's reason
+            return
         try:
             self.runtime.complete(trial_id, result, error, stopping=self.stopping)
         except UserInputError as err:  # the store cannot be written (full disk, ...): stop, say why
-            if self.stop_request is None:
-                raise
-            self.stop_request.fail(err)
+            self._fail(err)
+
+    def on_trial_error_reason(self, trial_id: str, reason: str | None) -> None:
+        """Store a trial Ray gave up on (worker or node died, retries used up) with Ray's reason."""
+        if trial_id not in self._errored:
+            return
+        result = dict(self._errored.pop(trial_id) or {}, error=reason) if reason else self._errored.pop(trial_id)
+        try:
+            self.runtime.complete(trial_id, result, True, stopping=self.stopping)
+        except UserInputError as err:
+            self._fail(err)
+
+    def _fail(self, err: Exception) -> None:
+        if self.stop_request is None:
+            raise err
+        self.stop_request.fail(err)
 
     def save_to_dir(self, checkpoint_dir: str, session_str: str = "default") -> None:
         """Nothing to save: the results store holds the searcher's state."""
@@ -202,3 +236,23 @@ class ControllerSearcher(Searcher):
         if self._runtime is not None:
             self._runtime.store.close()
             self._runtime = None
+
+
+def ray_error_text(trial) -> str | None:
+    """The last line of the error Ray recorded for `trial` (its error file), or None."""
+    try:
+        with open(trial.error_file, encoding="utf-8", errors="replace") as handle:
+            lines = [line.strip() for line in handle if line.strip()]
+    except (OSError, TypeError):
+        return None
+    return f"Ray: {lines[-1]}"[:2000] if lines else None
+
+
+class TrialErrors(Callback):
+    """Hands the searcher Ray's reason for each trial Ray failed (Tune tells searchers only the id)."""
+
+    def __init__(self, searcher: ControllerSearcher):
+        self.searcher = searcher
+
+    def on_trial_error(self, iteration: int, trials: list, trial, **info) -> None:
+        self.searcher.on_trial_error_reason(trial.trial_id, ray_error_text(trial))

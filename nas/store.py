@@ -324,10 +324,6 @@ class ResultsStore:
         """How many trials are stored."""
         return self._query("SELECT COUNT(*) AS n FROM trials")[0]["n"]
 
-    def has_trial(self, trial_id: str) -> bool:
-        """True if a row for `trial_id` is stored."""
-        return bool(self._query("SELECT 1 FROM trials WHERE trial_id = ?", (trial_id,)))
-
     def trial(self, trial_id: str) -> dict:
         """One trial row.
 
@@ -393,15 +389,21 @@ class ResultsStore:
             return None
 
     def latest_checkpoint(self) -> dict | None:
-        """The newest controller checkpoint as {'trials_fed', 'state', 'created_at'}, or None."""
-        rows = self._query("SELECT * FROM checkpoints ORDER BY seq DESC LIMIT 1")
-        if not rows:
-            return None
-        return {
-            "trials_fed": rows[0]["trials_fed"],
-            "state": self._decode_checkpoint(rows[0]["state"]),
-            "created_at": rows[0]["created_at"],
-        }
+        """The newest readable controller checkpoint as {'trials_fed', 'state', 'created_at'}, or None.
+
+        Raises:
+            StoreError: checkpoints are stored but none of them can be read.
+        """
+        rows = self._query("SELECT * FROM checkpoints ORDER BY seq DESC")
+        for row in rows:
+            try:
+                state = self._decode_checkpoint(row["state"])
+            except StoreError:
+                continue  # damaged: the spare one before it serves
+            return {"trials_fed": row["trials_fed"], "state": state, "created_at": row["created_at"]}
+        if rows:
+            raise StoreError(f"{self.path}: no controller checkpoint can be read; restore a copy of the run folder")
+        return None
 
     def _decode_checkpoint(self, state: bytes | str) -> dict:
         try:
@@ -409,7 +411,7 @@ class ResultsStore:
                 return json.loads(state)
             return decode_state(state)
         except (CheckpointFormatError, ValueError) as err:
-            raise StoreError(f"{self.path}: the newest controller checkpoint cannot be read ({err})") from None
+            raise StoreError(f"{self.path}: a controller checkpoint cannot be read ({err})") from None
 
     def pending_proposals(self) -> list[dict]:
         """Proposals handed to Ray whose trial has no stored row yet, oldest first."""

@@ -41,9 +41,22 @@ def run(args) -> int:
     try:
         run_search(cfg, resuming)
     except SearchInterrupted as stop:
-        sys.stderr.write(f"nas search: interrupted by {stop.name}; continue with: nas search resume={cfg.run_dir}\n")
+        sys.stderr.write(f"nas search: interrupted by {stop.name}; {next_step(cfg)}\n")
         return EXIT_INTERRUPTED
     return 0
+
+
+def next_step(cfg) -> str:
+    """What to run after an interruption: resume once the run recorded its config, else start again."""
+    from nas.store import ResultsStore, StoreError
+
+    try:
+        with ResultsStore.open_readonly(cfg.db_path) as store:
+            if store.config():
+                return f"continue with: nas search resume={cfg.run_dir}"
+    except StoreError:
+        pass
+    return "nothing was recorded yet; start the search again with the same overrides"
 
 
 def register(verbs) -> None:

@@ -91,6 +91,8 @@ def test_run_dir_that_is_a_file_or_under_one(capsys, tmp_path, cache_dir):
     ("concurrency=0", "concurrency=0: must be at least 1"),
     ("reward.failed_penalty=nan", "reward.failed_penalty=nan: must be a finite number"),
     ("reward.target_flops=-5", "reward.target_flops=-5: must be greater than 0"),
+    ("+cluster.gpu_per_trial=1", "unknown key cluster.gpu_per_trial; known: kind,"),
+    ("+reward.flop_weight=2", "unknown key reward.flop_weight; known: failed_penalty, target_flops, flops_weight"),
 ])
 def test_bad_numbers_name_their_key(capsys, tmp_path, override, message):
     err = one_line_error(capsys, "search", f"run.dir={tmp_path / 'run'}", "proxy=smoke", override)

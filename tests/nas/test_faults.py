@@ -123,6 +123,7 @@ def run_chain(kill_points, folder, cache_dir, cluster_address) -> None:
     overrides = [*cluster_overrides_at(cluster_address, folder)]
     first_args = smoke_overrides(run_dir, cache_dir, CHAIN_TRIALS, 2, *overrides)
     snapshots = []  # (stored proposal indexes, start counts) right after each kill
+    handed_out = {}  # proposal index -> spec of every proposal seen pending after a kill
     for k, (phase, signum) in enumerate(kill_points):
         release = markers / "release"
         release.unlink(missing_ok=True) if phase == "mid-trial" else release.touch()
@@ -139,6 +140,7 @@ def run_chain(kill_points, folder, cache_dir, cluster_address) -> None:
         assert len(rows) <= CHAIN_TRIALS and len(indexes) == len(set(indexes))  # nothing stored or handed out twice
         assert sorted(indexes) == list(range(len(indexes)))  # no gap among handed-out proposals
         snapshots.append(({r["proposal_index"] for r in rows}, started_counts(markers)))
+        handed_out.update({p["proposal_index"]: p["spec"] for p in pending})
 
     (markers / "release").touch()
     final = Driver([f"resume={run_dir}"], env, folder, "driver-final")
@@ -146,6 +148,7 @@ def run_chain(kill_points, folder, cache_dir, cluster_address) -> None:
     rows, pending = store_state(db)
     assert len(rows) == CHAIN_TRIALS and pending == [] and {r["status"] for r in rows} == {"ok"}
     assert sorted(r["proposal_index"] for r in rows) == list(range(CHAIN_TRIALS))
+    assert all(r["spec"] == handed_out[r["proposal_index"]] for r in rows if r["proposal_index"] in handed_out)
     starts = started_counts(markers)
     for stored, counts in snapshots:  # a stored trial never begins training again
         assert all(starts[index] == counts[index] for index in stored)

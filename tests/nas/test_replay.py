@@ -85,3 +85,24 @@ def test_replay_refuses_other_space_and_missing_run(tmp_path):
         run_search(replay_config(tmp_path / "src", tmp_path / "dst"))
     with pytest.raises(ConfigError, match="has no search.db"):
         run_search(replay_config(tmp_path / "nowhere", tmp_path / "dst2"))
+
+
+def test_a_replay_stopped_with_a_proposal_in_flight_resumes_to_its_count(tmp_path, capsys):
+    from nas.searcher import SearchRuntime
+
+    record_run(tmp_path / "rec")
+    cfg = replay_config(tmp_path / "rec", tmp_path / "replay", "trials=4")
+    run_search(cfg)
+    capsys.readouterr()
+    resumed = replay_config(tmp_path / "rec", tmp_path / "again", "trials=4")
+    runtime = SearchRuntime(resumed)  # a replay killed after handing out proposal 0, before storing it
+    runtime.store.set_meta("config", resumed.plain)
+    runtime.suggest("replay-killed")
+    runtime.store.close()
+    summary = run_search(resumed, resuming=True)
+    with ResultsStore.open_readonly(resumed.db_path) as store:
+        rows, pending = store.trials(), store.pending_proposals()
+    with ResultsStore.open_readonly(cfg.db_path) as store:
+        uninterrupted = store.trials()
+    assert summary["trials"] == 4 and pending == [] and sorted(r["proposal_index"] for r in rows) == [0, 1, 2, 3]
+    assert [r["decisions"] for r in rows] == [r["decisions"] for r in uninterrupted]

@@ -46,10 +46,48 @@ def test_commit_then_feedback_once_and_penalty(tmp_path):
     assert rt.complete("t1", ok(0.9), False) is None  # Ray re-ran a stored trial: ignored
     row = rt.complete("t0", {"final": True, "status": "oom", "error": "OutOfMemoryError: x"}, False)
     assert (row["status"], row["reward"], row["error"]) == ("oom", -1.0, "OutOfMemoryError: x")
-    stopped = rt.complete("t2", {"final": False, "ap": 0.05, "epoch": 1}, False)
-    assert (stopped["status"], stopped["reward"], stopped["epochs_done"]) == ("stopped", 0.05, 1)
-    assert rt.controller.num_feedbacks == 3 and rt.fed == 3
+    assert rt.complete("t2", {"final": False, "ap": 0.05, "epoch": 1}, False) is None  # FIFO: torn down, not ended
+    assert [p["trial_id"] for p in rt.store.pending_proposals()] == ["t2"]
+    assert rt.controller.num_feedbacks == 2 and rt.fed == 2
     assert rt.store.latest_checkpoint()["trials_fed"] == 2
+
+
+def test_asha_stopped_trials_are_stored_with_their_last_ap(tmp_path):
+    rt = SearchRuntime(config(tmp_path, "controller=random", "scheduler=asha"))
+    rt.suggest("t0")
+    stopped = rt.complete("t0", {"final": False, "ap": 0.05, "epoch": 1}, False)
+    assert (stopped["status"], stopped["reward"], stopped["epochs_done"]) == ("stopped", 0.05, 1)
+
+
+def test_a_trial_ray_gave_up_on_is_stored_with_rays_reason(tmp_path):
+    from nas.interrupt import StopRequest
+    from nas.searcher import ControllerSearcher, TrialErrors
+
+    searcher = ControllerSearcher(config(tmp_path, "controller=random"), {}, StopRequest())
+    searcher.suggest("t0")
+    searcher.on_trial_complete("t0", {"final": False, "ap": 0.1}, error=True)
+    assert searcher.runtime.store.count_trials() == 0  # waits for the reason
+    error_file = tmp_path / "error.txt"
+    error_file.write_text("Traceback ...\nray.exceptions.ActorDiedError: The actor died unexpectedly\n")
+    TrialErrors(searcher).on_trial_error(0, [], type("T", (), {"trial_id": "t0", "error_file": str(error_file)})())
+    [row] = searcher.runtime.store.trials()
+    assert row["status"] == "error" and row["error"] == "Ray: ray.exceptions.ActorDiedError: The actor died unexpectedly"
+    searcher.close()
+
+
+def test_an_unwritable_store_stops_the_search_with_its_reason(tmp_path):
+    from nas.interrupt import StopRequest
+    from nas.searcher import ControllerSearcher
+    from nas.store import StoreError
+
+    request = StopRequest()
+    searcher = ControllerSearcher(config(tmp_path, "controller=random"), {}, request)
+    searcher.suggest("t0")
+    searcher.runtime.store._conn.execute("PRAGMA query_only = 1")  # every write fails now, as on a full disk
+    searcher.on_trial_complete("t0", ok(0.2))
+    assert isinstance(request.error, StoreError) and request.requested
+    assert searcher.suggest("t1") == "FINISHED"
+    searcher.close()
 
 
 @pytest.mark.parametrize("name", ["ppo", "evolution", "random"])
