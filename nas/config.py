@@ -303,9 +303,11 @@ def stored_config(run_dir: str) -> dict:
     db = store_file(run_dir)
     if not os.path.isfile(db):
         raise ConfigError(f"cannot resume {run_dir}: no search.db there; give the folder of an earlier search")
-    with ResultsStore.open_readonly(db) as store:
-        store.check_integrity()
-        plain = store.config()
+    plain = {}
+    if not ResultsStore.is_blank(db):
+        with ResultsStore.open_readonly(db) as store:
+            store.check_integrity()
+            plain = store.config()
     if not plain:
         raise ConfigError(
             f"cannot resume {run_dir}: its search stopped before recording its config (nothing was trained); "

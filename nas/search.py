@@ -92,7 +92,7 @@ def prepare_run(cfg: SearchConfig, resuming: bool) -> None:
     Raises:
         ConfigError: a new run would reuse a folder that already holds a search.
     """
-    if not resuming and os.path.exists(cfg.db_path):
+    if not resuming and not ResultsStore.is_blank(cfg.db_path):
         with ResultsStore.open_readonly(cfg.db_path) as old:
             if old.count_trials() or old.max_proposal_index() >= 0:
                 raise ConfigError(

@@ -200,6 +200,21 @@ class ResultsStore:
         finally:
             store.close()
 
+    @staticmethod
+    def is_blank(path: str) -> bool:
+        """True when `path` is missing, empty, or an SQLite file without any table: a store whose
+        search was killed before its schema was committed (it holds nothing to keep)."""
+        if not os.path.exists(path) or os.path.getsize(path) == 0:
+            return True
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                return conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return False
+
     def _check_schema(self) -> None:
         try:
             self._conn.execute("SELECT seq FROM trials LIMIT 1").fetchall()

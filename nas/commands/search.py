@@ -51,9 +51,10 @@ def next_step(cfg) -> str:
     from nas.store import ResultsStore, StoreError
 
     try:
-        with ResultsStore.open_readonly(cfg.db_path) as store:
-            if store.config():
-                return f"continue with: nas search resume={cfg.run_dir}"
+        if not ResultsStore.is_blank(cfg.db_path):
+            with ResultsStore.open_readonly(cfg.db_path) as store:
+                if store.config():
+                    return f"continue with: nas search resume={cfg.run_dir}"
     except StoreError:
         pass
     return "nothing was recorded yet; start the search again with the same overrides"

@@ -179,3 +179,18 @@ def test_a_full_disk_keeps_the_store_valid_and_the_best_files_whole(small_fs, tm
 
 def _plain(run, *extra) -> dict:
     return compose_config([f"run.dir={run}", "run.name=bad", "proxy=smoke", *extra])
+
+
+def test_a_store_killed_before_its_schema_is_started_again(capsys, tmp_path):
+    run = tmp_path / "blank"
+    run.mkdir()
+    (run / "search.db").write_bytes(b"")  # what a SIGKILL right after sqlite3.connect leaves
+    assert ResultsStore.is_blank(str(run / "search.db"))
+    err = one_line_error(capsys, "search", f"resume={run}")
+    assert "stopped before recording its config" in err and "without resume=" in err
+    from nas.search import prepare_run
+
+    cfg = SearchConfig.from_dict(_plain(run))
+    prepare_run(cfg, resuming=False)  # a new search takes the folder over
+    with ResultsStore.open_readonly(cfg.db_path) as store:
+        assert store.config()["run"]["name"] == "bad"

@@ -90,10 +90,15 @@ CHAIN_TRIALS = 6
 
 def has_config(db: str) -> bool:
     """True once a search recorded its config (before that, a user starts it again, not resumes)."""
-    if not os.path.exists(db):
+    if ResultsStore.is_blank(db):  # killed before its schema was committed
         return False
     with ResultsStore.open_readonly(db) as store:
         return bool(store.config())
+
+
+def stored_count(db: str) -> int:
+    """Trials stored so far (0 while the store has no schema yet; its creation is one transaction)."""
+    return 0 if ResultsStore.is_blank(db) else len(store_state(db)[0])
 
 
 def store_state(db: str) -> tuple[list[dict], list[dict]]:
@@ -103,13 +108,13 @@ def store_state(db: str) -> tuple[list[dict], list[dict]]:
 
 def kill_at(phase: str, driver: Driver, db: str, markers) -> None:
     """Wait for the moment `phase` names."""
-    stored = len(store_state(db)[0]) if os.path.exists(db) else 0
+    stored = stored_count(db)
     begun = sum(started_counts(markers).values())
     conditions = {
         "start-up": lambda: "data:" in driver.stdout,
         "mid-trial": lambda: sum(started_counts(markers).values()) > begun,
-        "after-commit": lambda: len(store_state(db)[0]) > stored,
-        "closing": lambda: len(store_state(db)[0]) == CHAIN_TRIALS,
+        "after-commit": lambda: stored_count(db) > stored,
+        "closing": lambda: stored_count(db) == CHAIN_TRIALS,
     }
     wait_until(conditions[phase], 180, f"the {phase} kill point", poll_s=0.02)
 
@@ -135,7 +140,7 @@ def run_chain(kill_points, folder, cache_dir, cluster_address) -> None:
         assert status in expected, (k, phase, status, driver.stdout[-1000:], driver.stderr[-2000:])
         if signum == signal.SIGTERM:
             assert status == EXIT_INTERRUPTED and "Traceback" not in driver.stderr, driver.stderr[-2000:]
-        rows, pending = store_state(db) if os.path.exists(db) else ([], [])
+        rows, pending = ([], []) if ResultsStore.is_blank(db) else store_state(db)
         indexes = [r["proposal_index"] for r in rows] + [p["proposal_index"] for p in pending]
         assert len(rows) <= CHAIN_TRIALS and len(indexes) == len(set(indexes))  # nothing stored or handed out twice
         assert sorted(indexes) == list(range(len(indexes)))  # no gap among handed-out proposals

@@ -97,6 +97,22 @@ def test_checkpoints_and_pending_proposals(store):
     assert store.proposal("c")["meta"] == {"logp": [2]} and store.max_proposal_index() == 2
 
 
+def test_checkpoints_are_compact_bytes_two_kept_and_a_damaged_newest_falls_back(store):
+    state = {"policy": {"__tensor__": [[0.5, -2.0**-30], [3.0, 2.0**100]], "dtype": "float32"}, "step": 7, "ids": ["a"]}
+    for fed in (4, 8, 12):
+        store.save_checkpoint({**state, "fed": fed}, trials_fed=fed)
+    rows = store._query("SELECT trials_fed, state FROM checkpoints ORDER BY seq")
+    assert [r["trials_fed"] for r in rows] == [8, 12] and all(isinstance(r["state"], bytes) for r in rows)
+    assert store.latest_checkpoint()["state"] == {**state, "fed": 12}  # float32 values back exactly
+    store._conn.execute("UPDATE checkpoints SET state = X'00' WHERE trials_fed = 12")
+    store._conn.commit()
+    assert store.latest_checkpoint()["trials_fed"] == 8
+    store._conn.execute("UPDATE checkpoints SET state = X'00'")
+    store._conn.commit()
+    with pytest.raises(StoreError, match="no controller checkpoint can be read"):
+        store.latest_checkpoint()
+
+
 def test_readonly_sees_commits_while_writer_is_open(store):
     fill(store)
     with ResultsStore.open_readonly(store.path) as reader:
