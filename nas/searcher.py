@@ -11,8 +11,11 @@ driver handed out but never stored (it was killed or stopped while they trained)
 suggested again first, with their own proposal index, decisions, spec and controller meta, so a
 resumed search has no gap in its proposal indexes and never trains a stored trial again.
 
-While a stop is requested (SIGINT/SIGTERM, `nas/interrupt.py`), a trial that ends without its
-final report is not stored: its proposal stays pending for the resume.
+Only trials that really ended are stored (`SearchRuntime.ended`): with their final report, failed
+by Ray (worker or node dead, retries used up; stored with Ray's reason, which `TrialErrors`
+brings), or stopped by ASHA. A trial Tune tears down — on a stop request (SIGINT/SIGTERM,
+`nas/interrupt.py`) or after a driver error — is not stored: its proposal stays pending for the
+resume. A store that cannot be written stops the search with its one-line reason.
 """
 
 from __future__ import annotations
