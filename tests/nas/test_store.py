@@ -113,6 +113,23 @@ def test_checkpoints_are_compact_bytes_two_kept_and_a_damaged_newest_falls_back(
         store.latest_checkpoint()
 
 
+def test_a_store_of_the_earlier_format_still_opens(tmp_path):
+    db = str(tmp_path / "old" / "search.db")
+    old = ResultsStore(db)  # then: checkpoints as JSON text, no unique proposal-index indexes
+    old._conn.executescript("DROP INDEX trials_proposal_index; DROP INDEX proposals_proposal_index;")
+    old._conn.execute("INSERT INTO checkpoints (trials_fed, state, created_at) VALUES (4, ?, 'then')",
+                      ('{"next_index": 4, "w": {"__tensor__": [0.5], "dtype": "float32"}}',))
+    old._conn.commit()
+    old.close()
+    store = ResultsStore(db)
+    assert store.latest_checkpoint()["state"] == {"next_index": 4, "w": {"__tensor__": [0.5], "dtype": "float32"}}
+    store.save_checkpoint({"next_index": 8}, trials_fed=8)  # written as bytes from now on
+    assert store.latest_checkpoint()["state"] == {"next_index": 8}
+    indexes = {r["name"] for r in store._query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"trials_proposal_index", "proposals_proposal_index"} <= indexes
+    store.close()
+
+
 def test_readonly_sees_commits_while_writer_is_open(store):
     fill(store)
     with ResultsStore.open_readonly(store.path) as reader:
