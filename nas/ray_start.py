@@ -9,10 +9,10 @@ is set both in the environment (for the processes Ray starts) and on Ray's const
 this one). `tests/nas/test_search_lifecycle.py` checks the result with `ss`: a future Ray that changes
 this fails that test instead of silently listening on the network again.
 
-Ray's token authentication is left as Ray sets it: on by default in the pinned Ray 2.60 (a token
-generated into `~/.ray/auth_token` and required by every connection); only a user who sets
-`RAY_AUTH_MODE=disabled` switches it off. `cluster=ray` joins an existing cluster whose network and token are the
-operator's (README, "Existing Ray cluster").
+Nothing here touches Ray's token authentication: it stays as Ray ships it, on by default in the
+pinned Ray 2.60 (a token generated into `~/.ray/auth_token` and required by every connection),
+and only the user's own RAY_AUTH_MODE setting can change that. `cluster=ray` joins an existing
+cluster whose network and token are the operator's (README, "Existing Ray cluster").
 """
 
 from __future__ import annotations

@@ -218,7 +218,9 @@ class ControllerSearcher(Searcher):
         """Store a trial Ray gave up on (worker or node died, retries used up) with Ray's reason."""
         if trial_id not in self._errored:
             return
-        result = dict(self._errored.pop(trial_id) or {}, error=reason) if reason else self._errored.pop(trial_id)
+        result = dict(self._errored.pop(trial_id) or {})
+        if reason:
+            result["error"] = reason
         try:
             self.runtime.complete(trial_id, result, True, stopping=self.stopping)
         except UserInputError as err:

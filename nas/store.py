@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from nas.checkpoint_codec import CheckpointFormatError, decode_state, encode_state
-from search_space.errors import UserInputError
+from nas.store_errors import NoSuchTrialError, StoreError, sqlite_failure
 from search_space.serialize import spec_from_dict
 from search_space.spec import ArchSpec
 
@@ -93,37 +93,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS proposals_proposal_index ON proposals (proposa
 """
 
 
-class StoreError(UserInputError):
-    """A run folder or store that cannot be used as asked (missing, unknown trial, not a store)."""
-
-
-class NoSuchTrialError(StoreError):
-    """The store has no trial of that id, or no successful trial for 'best'."""
-
-
 def store_file(run_dir: str) -> str:
     """The results store's path inside run folder `run_dir`."""
     return os.path.join(run_dir, STORE_FILE)
-
-
-def sqlite_failure(path: str, err: Exception, writing: bool) -> StoreError:
-    """One line for an SQLite error on the store at `path`: what happened and what to do."""
-    text = str(err) or type(err).__name__
-    run_dir = os.path.dirname(path)
-    if "full" in text:
-        return StoreError(
-            f"cannot write {path}: {text}; nothing half-written was kept. Free space, then continue "
-            f"with: nas search resume={run_dir}"
-        )
-    if "readonly" in text or "read-only" in text:
-        return StoreError(f"cannot write {path}: {text}; run writing verbs on a writable copy of the run folder")
-    if "locked" in text:
-        return StoreError(f"{path} is locked by another process ({text}); try again when it is done")
-    action = "written" if writing else "read"
-    return StoreError(
-        f"{path} cannot be {action}: {text}. The file is damaged or not a spinenet-nas results store; "
-        f"restore a copy, or salvage rows with: sqlite3 {path} .recover"
-    )
 
 
 def utc_now() -> str:

@@ -48,16 +48,14 @@ def run(args) -> int:
 
 def next_step(cfg) -> str:
     """What to run after an interruption: resume once the run recorded its config, else start again."""
-    from nas.store import ResultsStore, StoreError
+    from nas.config import stored_config
+    from search_space.errors import UserInputError
 
     try:
-        if not ResultsStore.is_blank(cfg.db_path):
-            with ResultsStore.open_readonly(cfg.db_path) as store:
-                if store.config():
-                    return f"continue with: nas search resume={cfg.run_dir}"
-    except StoreError:
-        pass
-    return "nothing was recorded yet; start the search again with the same overrides"
+        stored_config(cfg.run_dir)
+    except UserInputError:
+        return "nothing was recorded yet; start the search again with the same overrides"
+    return f"continue with: nas search resume={cfg.run_dir}"
 
 
 def register(verbs) -> None:
