@@ -16,6 +16,8 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from search_space.errors import SpecError
+from search_space.reachability import dead_features, unused_outputs
+from search_space.space_options import FORBID_DEAD
 from search_space.spec import ArchSpec
 
 if TYPE_CHECKING:
@@ -82,6 +84,12 @@ def _check_shape(space: SearchSpace, spec: ArchSpec) -> None:
         raise SpecError(
             f"levels [{spec.min_level}, {spec.max_level}] differ from the space's [{opts.min_level}, {opts.max_level}]"
         )
+    for level, k in sorted(unused_outputs(spec).items()):
+        raise SpecError(
+            f"block {k} (feature {k + spec.num_stem}) is an output at level {level}, outside the space's "
+            f"outputs L{opts.min_level}..L{opts.max_level} (as Model Garden's extra L2 entry); no search space "
+            "holds it: drop that entry to encode the spec"
+        )
     n_int, n_out = space.num_intermediate, space.num_output
     if len(spec.blocks) != n_int + n_out:
         raise SpecError(f"spec has {len(spec.blocks)} blocks; the space has {n_int} intermediate + {n_out} output")
@@ -106,6 +114,16 @@ def _check_fixed_values(space: SearchSpace, spec: ArchSpec) -> None:
             raise SpecError(
                 f"block {k} (feature {space.num_stem + k}) has block_fn {block.block_fn!r}; this space has only {list(fns)}"
             )
+
+
+def _check_dead_blocks(space: SearchSpace, spec: ArchSpec) -> None:
+    """A space with `dead_blocks="forbid"` holds no spec with a block that feeds no output."""
+    dead = dead_features(spec)
+    if dead and space.options.dead_blocks == FORBID_DEAD:
+        raise SpecError(
+            f"spec '{spec.name}' has features that feed no output ({', '.join(map(str, dead))}); this space "
+            "forbids them (dead_blocks=forbid)"
+        )
 
 
 def _bases(space: SearchSpace, spec: ArchSpec) -> tuple[int, ...]:
@@ -140,6 +158,7 @@ def encode_spec(space: SearchSpace, spec: ArchSpec) -> tuple[int, ...]:
     """
     _check_shape(space, spec)
     _check_fixed_values(space, spec)
+    _check_dead_blocks(space, spec)
     values = _step_values(space, spec)
     decisions: list[int] = []
     for step in space.steps:

@@ -50,6 +50,14 @@ SCALING_MAP: dict[str, Scaling] = {
 }
 
 
+# Keys that Model Garden's SCALING_MAP lacks, with what their figures assume beyond its four keys.
+HEAD_NOTES = {
+    "49S-paper": "not one of Model Garden's keys: SpineNet-49S as the paper's table measures it "
+    "(endpoints 256, not 128) with a RetinaNet head of 4 convs x 128 filters "
+    "(head num_convs 4, num_filters 128 in Model Garden's RetinaNet head config)",
+}
+
+
 def get_scaling(model: str) -> Scaling:
     """The scaling of a SpineNet model id such as '49' or '190'.
 

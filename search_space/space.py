@@ -11,7 +11,9 @@ its step's options; the options of a step never depend on earlier answers, only 
 Masks: a base level is valid while the multiset still holds it; an output level while unused;
 an offset while base + offset stays a valid level [1, 7]; a first parent unless it is the last
 candidate; a second parent when above the first. No mask can be all False (each rule leaves one
-option by construction, and `mask` asserts it).
+option by construction, and `mask` asserts it). With `dead_blocks="forbid"` the block steps'
+masks are narrowed further to the options that leave a completion without dead blocks
+(`dead_free.py`, exact and never empty); the default "allow" keeps the paper's space.
 
 `Walk` is the incremental form of the masks that controllers use while they decide:
 `space.walk(prefix)` then `walk.mask()`, `walk.valid_choices()`, `walk.push(choice)` (checked)
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 
 from search_space.errors import SpecError
 from search_space.orderings import fixed_levels
-from search_space.space_options import SpaceOptions
+from search_space.space_options import FORBID_DEAD, SpaceOptions
 from search_space.spec import ArchSpec, BlockSpec
 from search_space.validation import HIGHEST_LEVEL, LOWEST_LEVEL, is_int
 
@@ -85,7 +87,8 @@ class Walk:
             return self._checked(step, tuple(v not in self.outputs for v in step.options))
         else:
             key = None
-        return self.space.static_masks[step.index][key]  # asserted non-empty when built
+        mask = self.space.static_masks[step.index][key]  # asserted non-empty when built
+        return self._checked(step, self.space.restrict(self, mask)) if self.space.restrict else mask
 
     @staticmethod
     def _checked(step: Step, mask: tuple[bool, ...]) -> tuple[bool, ...]:
@@ -148,6 +151,11 @@ class SearchSpace:
         self.steps: tuple[Step, ...] = tuple(self._build_steps())
         # per step: its masks keyed by the one earlier value they depend on (see _static_masks)
         self.static_masks = {step.index: self._static_masks(step) for step in self.steps}
+        self.restrict = None  # a look-ahead that narrows the block steps' masks, or None
+        if options.dead_blocks == FORBID_DEAD:
+            from search_space.dead_free import dead_free_mask  # it reads this module's step kinds
+
+            self.restrict = dead_free_mask
 
     # ---- construction -------------------------------------------------------------------
     @classmethod

@@ -18,6 +18,9 @@ from search_space.orderings import ORDERINGS, SEARCHED
 from search_space.spec import SPINENET_STEM
 from search_space.validation import BLOCK_FN_NAMES, HIGHEST_LEVEL, LOWEST_LEVEL, check_stem
 
+ALLOW_DEAD, FORBID_DEAD = "allow", "forbid"
+DEAD_BLOCK_MODES = (ALLOW_DEAD, FORBID_DEAD)  # option `dead_blocks` (see `dead_free.py`)
+
 
 @dataclass(frozen=True)
 class SpaceOptions:
@@ -39,6 +42,8 @@ class SpaceOptions:
     window: int = 5
     # "searched" (the paper's space) or a fixed shape for Table 8: "hourglass", "fish"
     ordering: str = SEARCHED
+    # "allow" (the paper's and Google's spaces) or "forbid": masks keep out blocks that feed no output
+    dead_blocks: str = ALLOW_DEAD
 
     def __post_init__(self) -> None:
         check_stem(self.stem)
@@ -110,5 +115,7 @@ def check_options(options: SpaceOptions) -> None:
     fns = options.block_fns
     if not fns or any(fn not in BLOCK_FN_NAMES for fn in fns) or len(set(fns)) != len(fns):
         raise SpecError(f"block_fns {list(fns)} must be a non-empty subset of {list(BLOCK_FN_NAMES)}")
+    if options.dead_blocks not in DEAD_BLOCK_MODES:
+        raise SpecError(f"dead_blocks {options.dead_blocks!r} is unknown; use one of {', '.join(DEAD_BLOCK_MODES)}")
     if options.ordering not in ORDERINGS:
         raise SpecError(f"ordering {options.ordering!r} is unknown; use one of {', '.join(ORDERINGS)}")

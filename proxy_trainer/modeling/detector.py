@@ -37,7 +37,8 @@ def build_backbone(spec: ArchSpec | None, config: ModelConfig) -> nn.Module:
     }
     if spec is None:
         return ResNetFPN(**common)
-    return SpineNet(spec, resample_alpha=config.resample_alpha, block_repeats=config.block_repeats, **common)
+    return SpineNet(spec, resample_alpha=config.resample_alpha, block_repeats=config.block_repeats,
+                    downsample_pool=config.downsample_pool, **common)
 
 
 def build_anchor_generator(config: ModelConfig) -> AnchorGenerator:

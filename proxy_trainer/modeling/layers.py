@@ -51,7 +51,8 @@ def conv_bn_act(
         nn.Sequential(conv, bn[, act]).
     """
     conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=kernel_size // 2, bias=bias)
-    nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
+    if not conv.weight.is_meta:  # meta tensors (counting builds) hold no values to initialise
+        nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
     bn = nn.BatchNorm2d(out_channels, momentum=bn_momentum)
     if zero_gamma:
         nn.init.zeros_(bn.weight)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from proxy_trainer.modeling.layers import ACTIVATIONS
+from proxy_trainer.modeling.resample import POOL_FORMS
 from search_space.errors import UserInputError
 from search_space.scaling import Scaling, get_scaling
 
@@ -32,6 +33,7 @@ class ModelConfig:
     max_level: int = 7  # highest pyramid level the head sees (P7)
     activation: str = "relu"  # 'relu' (paper protocols A/B) or 'swish' (protocol C)
     bn_momentum: float = 0.01  # PyTorch convention; = TF decay 0.99, the paper's SyncBN setting
+    downsample_pool: str = "single"  # 'single' max-pool (tensorflow/tpu) | 'chain' of 3x3/2 pools (Model Garden)
 
     def __post_init__(self) -> None:
         positive = ("filter_size_scale", "resample_alpha", "block_repeats", "endpoints_num_filters",
@@ -47,6 +49,10 @@ class ModelConfig:
             )
         if self.activation not in ACTIVATIONS:
             raise ModelConfigError(f"model.activation '{self.activation}' is unknown; use one of {', '.join(ACTIVATIONS)}")
+        if self.downsample_pool not in POOL_FORMS:
+            raise ModelConfigError(
+                f"model.downsample_pool '{self.downsample_pool}' is unknown; use one of {', '.join(POOL_FORMS)}"
+            )
         if not 0.0 < self.bn_momentum <= 1.0:
             raise ModelConfigError(f"model.bn_momentum is {self.bn_momentum}; it must be in (0, 1]")
 

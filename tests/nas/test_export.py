@@ -36,7 +36,7 @@ def test_tf_golden_is_the_official_list():
     with open(os.path.join(GOLDEN, "spinenet-49.tf.py"), encoding="utf-8") as handle:
         text = handle.read()
     assert "    (7, 'bottleneck', (5, 14), True),\n    (6, 'bottleneck', (12, 14), True),\n]" in text
-    assert "'49': {'endpoints_num_filters': 256, 'filter_size_scale': 1.0, 'resample_alpha': 0.5, " \
+    assert "SCALING_MAP['49'] = {'endpoints_num_filters': 256, 'filter_size_scale': 1.0, 'resample_alpha': 0.5, " \
            "'block_repeats': 1}" in text
     assert same_architecture(from_tf_text(text), SP49)
 

@@ -41,12 +41,12 @@ def check_forward_backward(model: SpineNet, size: int = SIZE) -> None:
         side = size // 2 ** int(level)
         assert feature.shape == (BATCH, model.out_channels, side, side)
     sum(f.square().mean() for f in outputs.values()).backward()
-    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    grads = [p.grad for p in model.parameters()]
+    assert all(g is not None for g in grads), "every built module reaches an output"
     assert all(torch.isfinite(g).all() for g in grads) and any(g.abs().sum() > 0 for g in grads)
-    live = live_features(model)
-    for k, group in enumerate(model.blocks):  # a block reaching no output gets no gradient (as in TF)
-        has_grad = [p.grad is not None for p in group.parameters()]
-        assert all(has_grad) if model.spec.num_stem + k in live else not any(has_grad)
+    live = live_features(model)  # the blocks built are exactly those with a path to an output (as TF)
+    assert {model.spec.num_stem + int(k) for k in model.blocks} == {f for f in live if f >= model.spec.num_stem}
+    assert len(model.stem_blocks) == 1 + max(f for f in live if f < model.spec.num_stem)
 
 
 def live_features(model: SpineNet) -> set[int]:
@@ -73,7 +73,7 @@ def test_builtin_specs_forward_backward(name, repeats, alpha):
 @pytest.mark.parametrize("damage", DAMAGES)
 def test_damaged_specs_forward_backward_with_one_resampling_per_block(damage):
     model = SpineNet(damage_connections(get_builtin("r0-sp53"), damage), **TINY)
-    assert [len(r) for r in model.resamples] == [1] * 15
+    assert [len(r) for r in model.resamples.values()] == [1] * len(model.resamples)
     check_forward_backward(model)
 
 
@@ -109,10 +109,10 @@ def test_spinenet49_merges_only_feature_11_into_the_l5_output():
 def test_merged_feature_is_added_before_the_activation():
     model = SpineNet(get_builtin("spinenet-49"), **TINY).eval()
     seen = {}
-    model.resamples[12][0].register_forward_hook(lambda m, i, o: seen.__setitem__("r0", o))
-    model.resamples[12][1].register_forward_hook(lambda m, i, o: seen.__setitem__("r1", o))
-    model.blocks[9].register_forward_hook(lambda m, i, o: seen.__setitem__("f11", o))
-    model.blocks[12].register_forward_pre_hook(lambda m, i: seen.__setitem__("fused", i[0]))
+    model.resamples["12"][0].register_forward_hook(lambda m, i, o: seen.__setitem__("r0", o))
+    model.resamples["12"][1].register_forward_hook(lambda m, i, o: seen.__setitem__("r1", o))
+    model.blocks["9"].register_forward_hook(lambda m, i, o: seen.__setitem__("f11", o))
+    model.blocks["12"].register_forward_pre_hook(lambda m, i: seen.__setitem__("fused", i[0]))
     with torch.no_grad():
         model(torch.randn(1, 3, SIZE, SIZE))
     expected = torch.relu(seen["r0"] + seen["r1"] + seen["f11"])
@@ -127,20 +127,20 @@ def _layers(module: nn.Module) -> list[str]:
 def test_resampling_matches_the_tpu_code():
     model = SpineNet(get_builtin("spinenet-49"))  # full width, alpha 0.5
     # block 0 (feature 2, L2 bottleneck) from stem feature 0 (L2 bottleneck, 256 ch): 1x1 to 32, 1x1 to 256
-    first = model.resamples[0][0]
+    first = model.resamples["0"][0]
     assert (first.squeeze[0].in_channels, first.squeeze[0].out_channels) == (256, 32)
     assert isinstance(first.down, nn.Identity) and first.expand[0].out_channels == 256
     assert len(first.expand) == 2  # conv + BN, no activation
     # block 1 (feature 3, L4 residual) from feature 0 (L2): 3x3/2 conv, then max-pool k3 s2
-    down = model.resamples[1][0].down
+    down = model.resamples["1"][0].down
     assert down[0][0].stride == (2, 2) and (down[1].kernel_size, down[1].stride) == (3, 2)
     # block 7 (feature 9, L7 residual) from feature 6 (L6 residual, C=256): 1x1 to 128, 3x3/2, no pool
-    to_l7 = model.resamples[7][0]
+    to_l7 = model.resamples["7"][0]
     assert to_l7.squeeze[0].out_channels == 128 and _layers(to_l7.down) == ["Conv2d"]
     # block 13 (feature 15, L7 bottleneck) from feature 5 (L4): conv /2, then max-pool k5 s4
-    far = model.resamples[13][0].down
+    far = model.resamples["13"][0].down
     assert (far[1].kernel_size, far[1].stride) == (5, 4)
-    assert model.resamples[13][0].expand[0].out_channels == 1024
+    assert model.resamples["13"][0].expand[0].out_channels == 1024
 
 
 @pytest.mark.parametrize("size", [100, 97])

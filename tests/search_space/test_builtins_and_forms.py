@@ -42,7 +42,9 @@ OFFICIAL_SPINENET_49 = """SPINENET_BLOCK_SPECS = [
 
 def test_tf_export_of_spinenet_49_is_the_official_list():
     text = to_tf_text(get_builtin("spinenet-49"))
-    assert text.split("\n", 1)[1] == OFFICIAL_SPINENET_49
+    _header, form, listing = text.split("\n", 2)
+    assert form.startswith("# form: 15 entries") and "tensorflow/tpu's form" in form
+    assert listing == OFFICIAL_SPINENET_49
 
 
 def test_tf_import_of_the_official_list_gives_spinenet_49_back():
@@ -73,7 +75,7 @@ def test_tf_import_never_executes_and_refuses_non_literals(text):
 
 def test_tf_scaling_entry_is_the_official_map():
     text = to_tf_text(get_builtin("spinenet-49"), get_scaling("190"), "190")
-    assert ("'190': {'endpoints_num_filters': 512, 'filter_size_scale': 1.3, "
+    assert ("SCALING_MAP['190'] = {'endpoints_num_filters': 512, 'filter_size_scale': 1.3, "
             "'resample_alpha': 1.0, 'block_repeats': 4}") in text
 
 

@@ -43,7 +43,6 @@ BAD_SPECS = [
     ("is-output-int", mutated(["blocks", 5, "is_output"], 1), ["block 5", "is_output", "true or false"]),
     ("missing-output", mutated(["blocks", 14, "is_output"], False), ["no output block at level(s) [6]"]),
     ("duplicate-output", mutated(["blocks", 9, "is_output"], True), ["second output at level 5", "exactly one"]),
-    ("output-out-of-range", mutated(["max_level"], 6), ["level 7", "outside [3, 6]"]),
     ("empty-blocks", mutated(["blocks"], []), ["no blocks"]),
     ("blocks-not-list", mutated(["blocks"], {"a": 1}), ["'blocks'", "list"]),
     ("missing-blocks", mutated(["blocks"], delete=True), ["no 'blocks' field"]),

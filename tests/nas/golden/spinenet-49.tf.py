@@ -1,4 +1,5 @@
 # spinenet-49: paste into TF Model Garden's spinenet.py
+# form: 15 entries, no output outside L3..L7 (tensorflow/tpu's form; Model Garden builds it the same)
 SPINENET_BLOCK_SPECS = [
     (2, 'bottleneck', (0, 1), False),
     (4, 'residual', (0, 1), False),
@@ -17,6 +18,5 @@ SPINENET_BLOCK_SPECS = [
     (6, 'bottleneck', (12, 14), True),
 ]
 
-SCALING_MAP = {
-    '49': {'endpoints_num_filters': 256, 'filter_size_scale': 1.0, 'resample_alpha': 0.5, 'block_repeats': 1},
-}
+# adds key '49' to Model Garden's SCALING_MAP; its other keys stay as they are
+SCALING_MAP['49'] = {'endpoints_num_filters': 256, 'filter_size_scale': 1.0, 'resample_alpha': 0.5, 'block_repeats': 1}
