@@ -73,12 +73,13 @@ class ControllerSettings:
 class SpaceSettings:
     seed: str  # seed network name for SearchSpace.from_seed
     overrides: dict = field(default_factory=dict)  # SpaceOptions overrides
+    dead_blocks: str = "allow"  # allow | forbid (stores written before this key mean allow)
 
     def build(self):
         """The SearchSpace these settings describe."""
         from search_space.space import SearchSpace
 
-        return SearchSpace.from_seed(self.seed, **self.overrides)
+        return SearchSpace.from_seed(self.seed, **{"dead_blocks": self.dead_blocks, **self.overrides})
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ class SearchConfig:
             run_name=str(plain["run"]["name"]),
             run_dir=os.path.abspath(plain["run"]["dir"]),
             controller=ControllerSettings(**plain["controller"]),
-            space=SpaceSettings(**plain["space"]),
+            space=SpaceSettings(**known_keys(plain, "space", SpaceSettings)),
             cluster=_cluster_settings(plain),
             scheduler=SchedulerSettings(
                 name=str(known_keys(plain, "scheduler", SchedulerSettings)["name"]),

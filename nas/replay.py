@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import uuid
 
-from nas.config import ConfigError, SearchConfig
+from nas.config import ConfigError, SearchConfig, SpaceSettings
 from nas.searcher import SearchRuntime
 from nas.store import ResultsStore, store_file
 
@@ -43,7 +43,7 @@ def load_record(cfg: SearchConfig) -> list[dict]:
         raise ConfigError(f"replay.from={cfg.replay.source} has no search.db; give the folder of a finished search")
     with ResultsStore.open_readonly(db) as store:
         rows, source_space = store.trials(), store.config().get("space")
-    if source_space != cfg.plain["space"]:
+    if not isinstance(source_space, dict) or SpaceSettings(**source_space) != cfg.space:
         raise ConfigError(
             f"replay.from run searched space {source_space}, this search {cfg.plain['space']}; use the same space"
         )
@@ -65,6 +65,7 @@ def answer(record: list[dict], decisions) -> dict:
     distance = hamming(best["decisions"], decisions)
     tag = f"hit:{best['trial_id']}" if distance == 0 else f"fallback:{best['trial_id']}:d={distance}"
     result = {key: best.get(key) for key in RECORD_KEYS}
+    result["flops_pruned"] = best.get("flops_pruned")  # copied counts keep the record's counting
     return {**result, "final": True, "status": best["status"], "error": best.get("error"), "replay": tag}
 
 

@@ -78,6 +78,7 @@ def trial_row(trial_id: str, proposal, result: dict | None, error: bool, cfg: Se
         "error": error_text,
         "started_at": result.get("started_at"),
         "replay": result.get("replay"),
+        "flops_pruned": result.get("flops_pruned", 1),  # a replayed row keeps its record's counting
     }
 
 

@@ -6,7 +6,10 @@ Tables:
   (`ok` | `stopped` (ASHA stopped it early; reward = last reported AP) | `nan_loss` | `oom` |
   `error`), reward, ap, ap50, ap75, aps, apm, apl (NULL where COCOeval has no value), flops
   (multiply-adds), params, train_seconds, images_per_second, epochs_done, error, replay (NULL for
-  a trained trial, `hit` / `fallback` in replay mode), started_at, finished_at (ISO UTC).
+  a trained trial, `hit` / `fallback` in replay mode), started_at, finished_at (ISO UTC),
+  flops_pruned (1: flops/params leave out blocks that feed no output, as every row written since
+  pruning does; NULL in rows of a store written before, which keep their counts: they are read
+  with `flops_before_pruning` true where the spec has such blocks; a writer adds the column).
 - `proposals`: every suggestion handed to Ray (trial_id UNIQUE, proposal index, decisions, spec,
   controller meta), so a resumed driver knows what was in flight.
 - `meta`: key -> JSON value: `config` (the resolved config), `provenance` (git commit, package
@@ -42,6 +45,7 @@ from typing import Any
 
 from nas.checkpoint_codec import CheckpointFormatError, decode_state, encode_state
 from nas.store_errors import NoSuchTrialError, StoreError, sqlite_failure
+from search_space.reachability import dead_features
 from search_space.serialize import spec_from_dict
 from search_space.spec import ArchSpec
 
@@ -66,6 +70,7 @@ TRIAL_COLUMNS = (
     "replay",
     "started_at",
     "finished_at",
+    "flops_pruned",
 )
 JSON_COLUMNS = ("decisions", "spec")
 FAILED_STATUSES = ("nan_loss", "oom", "error")
@@ -77,7 +82,7 @@ CREATE TABLE IF NOT EXISTS trials (
     decisions TEXT, spec TEXT, status TEXT NOT NULL, reward REAL, ap REAL, ap50 REAL, ap75 REAL,
     aps REAL, apm REAL, apl REAL, flops INTEGER, params INTEGER, train_seconds REAL,
     images_per_second REAL, epochs_done INTEGER, error TEXT, replay TEXT, started_at TEXT,
-    finished_at TEXT);
+    finished_at TEXT, flops_pruned INTEGER);
 CREATE TABLE IF NOT EXISTS proposals (
     trial_id TEXT PRIMARY KEY, proposal_index INTEGER NOT NULL, decisions TEXT NOT NULL,
     spec TEXT NOT NULL, meta TEXT, created_at TEXT NOT NULL);
@@ -115,6 +120,10 @@ def _decode_row(row: sqlite3.Row) -> dict:
     return data
 
 
+def _has_dead_blocks(spec: dict | None) -> bool:
+    return bool(spec) and bool(dead_features(spec_from_dict(spec)))
+
+
 def _decode_proposal(row: sqlite3.Row) -> dict:
     data = dict(row)
     data.update(decisions=json.loads(row["decisions"]), spec=json.loads(row["spec"]))
@@ -145,6 +154,8 @@ class ResultsStore:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")  # a committed row survives a SIGKILL of the driver
         conn.executescript(f"BEGIN;\n{SCHEMA}\nCOMMIT;")  # all tables or none, even if killed here
+        if "flops_pruned" not in {row[1] for row in conn.execute("PRAGMA table_info(trials)")}:
+            conn.executescript("BEGIN;\nALTER TABLE trials ADD COLUMN flops_pruned INTEGER;\nCOMMIT;")  # older store
         return conn
 
     def _connect_readonly(self) -> sqlite3.Connection:
@@ -253,6 +264,7 @@ class ResultsStore:
             sqlite3.IntegrityError: another stored trial has the same proposal index.
         """
         values = [row.get(k) for k in TRIAL_COLUMNS]
+        values[TRIAL_COLUMNS.index("flops_pruned")] = row.get("flops_pruned", 1)  # counted by this version
         for key in JSON_COLUMNS:
             i = TRIAL_COLUMNS.index(key)
             values[i] = None if values[i] is None else _dumps(values[i])
@@ -303,9 +315,16 @@ class ResultsStore:
         """Git commit, package versions and hardware of the run ({} if none was stored)."""
         return self.meta("provenance", {})
 
+    @staticmethod
+    def _decode_trial(row: sqlite3.Row) -> dict:
+        """A trial row with its JSON decoded and `flops_before_pruning` (see the `trials` table)."""
+        data = _decode_row(row)
+        data["flops_before_pruning"] = not data.get("flops_pruned") and _has_dead_blocks(data.get("spec"))
+        return data
+
     def trials(self) -> list[dict]:
         """Every stored trial row, in the order rewards were fed to the controller."""
-        return self._query("SELECT * FROM trials ORDER BY seq", decode=_decode_row)
+        return self._query("SELECT * FROM trials ORDER BY seq", decode=self._decode_trial)
 
     def count_trials(self) -> int:
         """How many trials are stored."""
@@ -317,7 +336,7 @@ class ResultsStore:
         Raises:
             StoreError: no trial with that id (the message lists a few known ids).
         """
-        rows = self._query("SELECT * FROM trials WHERE trial_id = ?", (trial_id,), decode=_decode_row)
+        rows = self._query("SELECT * FROM trials WHERE trial_id = ?", (trial_id,), decode=self._decode_trial)
         if not rows:
             known = [r["trial_id"] for r in self._query("SELECT trial_id FROM trials ORDER BY seq LIMIT 5")]
             hint = f"known: {', '.join(known)}, ..." if known else "the run has no finished trials yet"
@@ -331,7 +350,7 @@ class ResultsStore:
             StoreError: the run has no trial with a reward.
         """
         sql = f"SELECT * FROM trials WHERE status IN {SUCCESS_STATUSES} AND reward IS NOT NULL ORDER BY reward DESC, seq LIMIT 1"
-        rows = self._query(sql, decode=_decode_row)
+        rows = self._query(sql, decode=self._decode_trial)
         if not rows:
             raise NoSuchTrialError(f"{self.path} has no successfully trained trial yet")
         return rows[0]
@@ -348,7 +367,7 @@ class ResultsStore:
     def leaderboard(self, limit: int | None = 10) -> list[dict]:
         """Trial rows by reward, best first (failed trials last); `limit=None` for all."""
         sql = "SELECT * FROM trials ORDER BY reward IS NULL, reward DESC, seq"
-        rows = self._query(sql, decode=_decode_row)
+        rows = self._query(sql, decode=self._decode_trial)
         return rows if limit is None else rows[:limit]
 
     def summary(self) -> dict:

@@ -1,6 +1,8 @@
 """`nas info SOURCE`: params (M), FLOPs (B multiply-adds) and per-level shapes of a detector.
 
 Counted on meta tensors (no weights, no arithmetic), so even SpineNet-190 at 1280 px is quick.
+Blocks that feed no output are not built and not counted (as TF Model Garden); a `note:` line
+names them.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import sys
 
 from nas.commands.data import _positive  # the shared positive-integer argument type
 from nas.sources import resolve_source
+from search_space.reachability import dead_block_note, dead_features, unused_output_note
 from search_space.scaling import SCALING_MAP, get_scaling
 
 
@@ -27,6 +30,8 @@ def summarize(source_text: str, model: str, input_size: int | None, num_classes:
     size = input_size or scaling.input_size
     config = ModelConfig.from_scaling(scaling)
     summary = describe_model(source.spec, config, num_classes=num_classes, image_size=size)
+    spec, levels = source.spec, (config.min_level, config.max_level)
+    notes = [note for note in (unused_output_note(spec, *levels), dead_block_note(spec, *levels)) if note] if spec else []
     return {
         "source": source.label,
         "model": model,
@@ -37,6 +42,8 @@ def summarize(source_text: str, model: str, input_size: int | None, num_classes:
         "multiply_adds": summary.multiply_adds,
         "flops_b": round(summary.multiply_adds / 1e9, 1),
         "levels": {f"P{lv}": list(shape) for lv, shape in summary.level_shapes.items()},
+        "dead_features": list(dead_features(spec, *levels)) if spec else [],
+        "notes": notes,
         "config": config.to_dict(),
     }
 
@@ -51,6 +58,7 @@ def format_text(info: dict) -> str:
         "level  shape",
     ]
     lines += [f"{name:<6} {shape}" for name, shape in info["levels"].items()]
+    lines += [f"note: {note}" for note in info["notes"]]
     return "\n".join(lines) + "\n"
 
 

@@ -4,7 +4,8 @@ Interprets a `layout.Layout` in one place. Every block is a patch with SVG id `b
 every parent connection an arrow with id `edge-<src>-<dst>`, every implicit output merge a
 dashed arrow with id `merge-<src>-<dst>`, so tests and tools can count them in the SVG.
 Colour = level, square = bottleneck, circle = residual, thick outline + "P<l>" = output block,
-hatched = stem block.
+hatched = stem block, faded with a dotted outline = a dead block (feeds no output, not built),
+whose arrows are faded too.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ MERGE_STYLE = {"color": "#d62728", "linewidth": 1.6, "alpha": 0.95, "linestyle":
 EDGE_STYLES = {PARENT: PARENT_STYLE, MERGE: MERGE_STYLE}
 OUTPUT_EDGE = {"edgecolor": "black", "linewidth": 2.4}
 PLAIN_EDGE = {"edgecolor": "#333333", "linewidth": 0.8}
+DEAD_ALPHA = 0.3  # a dead block and its arrows are drawn this faint
+DEAD_EDGE = {"edgecolor": "#333333", "linewidth": 1.0, "linestyle": ":"}
 
 
 def level_colour(level: int):
@@ -40,8 +43,9 @@ def level_colour(level: int):
 
 
 def _node_patch(node: Node):
-    style = OUTPUT_EDGE if node.output_level is not None else PLAIN_EDGE
-    common = {"facecolor": level_colour(node.level), "hatch": "///" if node.is_stem else None, **style}
+    style = DEAD_EDGE if node.dead else OUTPUT_EDGE if node.output_level is not None else PLAIN_EDGE
+    common = {"facecolor": level_colour(node.level), "hatch": "///" if node.is_stem else None,
+              "alpha": DEAD_ALPHA if node.dead else None, **style}
     if node.block_fn == "residual":
         return Circle((node.feature, node.level), NODE_SIZE / 2, **common)
     half = NODE_SIZE / 2
@@ -89,13 +93,17 @@ def _curvature(x0: int, y0: int, x1: int, y1: int, bounds: tuple[float, float]) 
 
 def _draw_edges(ax: Axes, layout: Layout, patches: dict[int, object], id_prefix: str) -> None:
     levels = {n.feature: n.level for n in layout.nodes}
+    dead = set(layout.dead)
     bounds = (layout.levels[0] - ARC_ROOM, layout.levels[-1] + ARC_ROOM)
     for edge in layout.edges:
         start, end = (edge.source, levels[edge.source]), (edge.target, levels[edge.target])
+        style = dict(EDGE_STYLES[edge.kind])
+        if edge.target in dead:
+            style["alpha"] = DEAD_ALPHA
         arrow = FancyArrowPatch(
             start, end, patchA=patches[edge.source], patchB=patches[edge.target], arrowstyle="-|>",
             mutation_scale=9, connectionstyle=f"arc3,rad={_curvature(*start, *end, bounds):.4f}", zorder=1,
-            **EDGE_STYLES[edge.kind],
+            **style,
         )
         arrow.set_gid(f"{id_prefix}{'edge' if edge.kind == PARENT else 'merge'}-{edge.source}-{edge.target}")
         ax.add_patch(arrow)
@@ -117,7 +125,8 @@ def _frame(ax: Axes, layout: Layout, num_features: int) -> None:
     merges = layout.count(MERGE)
     blocks = sum(1 for n in layout.nodes if not n.is_stem)
     stem = len(layout.nodes) - blocks
-    ax.set_title(f"{layout.name}: {stem} stem + {blocks} blocks, {merges} implicit output merge(s)",
+    dead = f", {len(layout.dead)} dead (feed no output, not built)" if layout.dead else ""
+    ax.set_title(f"{layout.name}: {stem} stem + {blocks} blocks, {merges} implicit output merge(s){dead}",
                  fontsize=10)
 
 
@@ -144,6 +153,7 @@ def _legend_handles(levels: Sequence[int]) -> list:
         Patch(facecolor="white", label="output (P-level)", **OUTPUT_EDGE),
         Line2D([], [], label="parent (resampled)", **PARENT_STYLE),
         Line2D([], [], label="implicit merge", **MERGE_STYLE),
+        Patch(facecolor="#bbbbbb", alpha=DEAD_ALPHA, label="dead: feeds no output", **DEAD_EDGE),
     ]
     return handles
 
@@ -162,7 +172,7 @@ def drawing_figure(specs: Sequence[ArchSpec], id_prefix: str = "") -> Figure:
     axes = fig.subplots(len(layouts), 1, squeeze=False, height_ratios=rows)[:, 0]
     for i, (ax, lay) in enumerate(zip(axes, layouts)):
         draw_layout(ax, lay, width, id_prefix + (f"s{i}." if len(layouts) > 1 else ""))
-    fig.legend(handles=_legend_handles(levels), loc="outside lower center", ncol=len(levels) + 5, fontsize=8,
+    fig.legend(handles=_legend_handles(levels), loc="outside lower center", ncol=len(levels) + 6, fontsize=8,
                frameon=False)
     return fig
 

@@ -3,7 +3,9 @@
 Nodes sit left to right in build order (stem first: x = feature index) and at their level
 (y). Edges are the two parents of every block, plus the implicit output-merge connections of
 `search_space.merge_rule.implicit_merges` (kind "merge"), which the builder adds without
-resampling. Rendering (`draw.py`) interprets this data in one place.
+resampling. A node is `dead` when no path leads from it to an output
+(`search_space.reachability`): the builder leaves it out, and the drawing shows it faded.
+Rendering (`draw.py`) interprets this data in one place.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from search_space.merge_rule import implicit_merges
+from search_space.reachability import dead_features
 from search_space.spec import ArchSpec
 
 PARENT, MERGE = "parent", "merge"
@@ -25,6 +28,7 @@ class Node:
     block_fn: str  # "bottleneck" | "residual": the node's shape
     is_stem: bool  # part of the fixed scale-decreased stem
     output_level: int | None  # P-level when this block is an output, else None
+    dead: bool = False  # feeds no output: not built, not run, not counted
 
 
 @dataclass(frozen=True)
@@ -49,16 +53,22 @@ class Layout:
         """The distinct levels present, ascending."""
         return tuple(sorted({n.level for n in self.nodes}))
 
+    @property
+    def dead(self) -> tuple[int, ...]:
+        """Features that feed no output."""
+        return tuple(n.feature for n in self.nodes if n.dead)
+
     def count(self, kind: str) -> int:
         """Number of edges of one kind."""
         return sum(1 for e in self.edges if e.kind == kind)
 
 
 def _nodes(spec: ArchSpec) -> tuple[Node, ...]:
-    stem = tuple(Node(j, level, fn, True, None) for j, (level, fn) in enumerate(spec.stem))
+    dead = set(dead_features(spec))
+    stem = tuple(Node(j, level, fn, True, None, j in dead) for j, (level, fn) in enumerate(spec.stem))
     blocks = tuple(
-        Node(spec.num_stem + k, b.level, b.block_fn, False, b.level if b.is_output else None)
-        for k, b in enumerate(spec.blocks)
+        Node(f, b.level, b.block_fn, False, b.level if b.is_output else None, f in dead)
+        for f, b in enumerate(spec.blocks, start=spec.num_stem)
     )
     return stem + blocks
 

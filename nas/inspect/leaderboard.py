@@ -11,7 +11,10 @@ from nas.inspect.runs import RunSnapshot
 from search_space.errors import UserInputError
 
 METRICS = ("ap", "ap50", "ap75", "aps", "apm", "apl")
-ROW_KEYS = ("rank", "trial_id", "status", "reward", *METRICS, "flops", "params", "train_seconds")
+ROW_KEYS = ("rank", "trial_id", "status", "reward", *METRICS, "flops", "params", "train_seconds", "flops_before_pruning")
+BEFORE_PRUNING_MARK = "*"  # beside FLOPs and params a store kept from before dead blocks were pruned
+BEFORE_PRUNING_NOTE = (f"{BEFORE_PRUNING_MARK} counted before dead blocks were pruned (stored by an earlier "
+                       "version): includes blocks that feed no output, which are no longer built")
 
 
 def percent(value: float) -> str:
@@ -40,12 +43,12 @@ def space_size(config: dict) -> dict | None:
     space = config.get("space")
     if not isinstance(space, dict) or "seed" not in space:
         return None
+    from nas.config import SpaceSettings
     from search_space.sizes import space_sizes
-    from search_space.space import SearchSpace
 
     try:
-        return space_sizes(SearchSpace.from_seed(space["seed"], **(space.get("overrides") or {}))).to_dict()
-    except UserInputError:
+        return space_sizes(SpaceSettings(**space).build()).to_dict()
+    except (UserInputError, TypeError):
         return None
 
 
@@ -98,10 +101,23 @@ def text_table(cells: list[list[str]], left_columns: int) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
+def row_cells(row: dict) -> list[str]:
+    """The formatted cells of one leaderboard row; counts from before pruning carry the mark."""
+    mark = BEFORE_PRUNING_MARK if row.get("flops_before_pruning") else ""
+    return [format_cell(row, k, f) + (mark if k in ("flops", "params") else "") for _, k, f in COLUMNS]
+
+
+def pruning_footnote(rows: list[dict]) -> str:
+    """The footnote of the mark, or "" when no row carries it."""
+    return BEFORE_PRUNING_NOTE if any(r.get("flops_before_pruning") for r in rows) else ""
+
+
 def leaderboard_table(rows: list[dict]) -> str:
-    """The leaderboard as an aligned text table (AP in %, FLOPs as GMACs, params in millions)."""
-    cells = [[h for h, _, _ in COLUMNS]] + [[format_cell(r, k, f) for _, k, f in COLUMNS] for r in rows]
-    return text_table(cells, left_columns=3)
+    """The leaderboard as an aligned text table (AP in %, FLOPs as GMACs, params in millions),
+    with a footnote when some FLOPs were counted before dead blocks were pruned."""
+    cells = [[h for h, _, _ in COLUMNS]] + [row_cells(r) for r in rows]
+    note = pruning_footnote(rows)
+    return text_table(cells, left_columns=3) + (note + "\n" if note else "")
 
 
 def _duration(seconds: float | None) -> str:

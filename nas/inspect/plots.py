@@ -105,6 +105,16 @@ def _ap_flops_points(run: RunSnapshot) -> list[tuple[float, float, str]]:
             if t["ap"] is not None and t["flops"] and t["status"] not in FAILED_STATUSES]
 
 
+def _mark_counted_before_pruning(ax, run: RunSnapshot, points) -> None:
+    """Ring the trials whose stored FLOPs include dead blocks (a store from before pruning)."""
+    old = {t["trial_id"] for t in run.trials if t.get("flops_before_pruning")}
+    marked = [p for p in points if p[2] in old]
+    if marked:
+        ax.scatter([p[0] for p in marked], [p[1] for p in marked], s=70, facecolors="none", edgecolors="#ff7f0e",
+                   linewidths=1.3, zorder=4, label="FLOPs counted before dead blocks were pruned",
+                   ).set_gid("counted-before-pruning")
+
+
 def pareto_figure(run: RunSnapshot) -> Figure:
     """AP (%) against FLOPs (G multiply-adds) of every trial, the Pareto front, and the seed baseline."""
     fig = new_figure(7.5, 4.6)
@@ -118,6 +128,7 @@ def pareto_figure(run: RunSnapshot) -> Figure:
                 markersize=5, linewidth=1.4, label=f"Pareto front ({len(front)})", zorder=4)[0].set_gid("pareto-front")
         for x, y, trial_id in front:
             ax.annotate(trial_id, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        _mark_counted_before_pruning(ax, run, points)
     else:
         _empty(ax, "no trial with both AP and FLOPs yet")
     if run.baseline and run.baseline.get("ap") is not None and run.baseline.get("flops"):

@@ -12,7 +12,7 @@ import re
 
 from nas.inspect.draw import drawing_svg
 from nas.inspect.figures import svg_text
-from nas.inspect.leaderboard import COLUMNS, format_cell, leaderboard_rows, summary_data, summary_lines
+from nas.inspect.leaderboard import COLUMNS, leaderboard_rows, pruning_footnote, row_cells, summary_data, summary_lines
 from nas.inspect.plots import pareto_figure, reward_figure
 from nas.inspect.runs import RunSnapshot, trial_spec
 
@@ -36,11 +36,12 @@ def leaderboard_html(rows: list[dict]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h, _, _ in COLUMNS)
     body = "".join(
         "<tr>" + "".join(
-            f'<td{" class=text" if k in TEXT_COLUMNS else ""}>{html.escape(format_cell(r, k, f))}</td>'
-            for _, k, f in COLUMNS) + "</tr>\n"
+            f'<td{" class=text" if key in TEXT_COLUMNS else ""}>{html.escape(cell)}</td>'
+            for (_, key, _), cell in zip(COLUMNS, row_cells(r))) + "</tr>\n"
         for r in rows
     )
-    return f"<table>\n<tr>{head}</tr>\n{body}</table>"
+    note = pruning_footnote(rows)
+    return f"<table>\n<tr>{head}</tr>\n{body}</table>" + (f"\n<p>{html.escape(note)}</p>" if note else "")
 
 
 def _drawings(run: RunSnapshot, top: int) -> str:
