@@ -20,16 +20,35 @@ spec (levels are many-to-one in base + offset); `distinct_specs` counts the spec
 the distinct intermediate level sequences (a dynamic program whose state is the set of base
 multisets still left that are consistent with the levels so far) times the output orders, the
 block types and the windowed connections, which a spec determines one to one.
+
+With `dead_blocks="forbid"` the two implementation counts are sampled estimates, labelled so:
+the exact counts of the same space with dead blocks allowed, times the share of dead-free specs
+among `ESTIMATE_DRAWS` decision lists drawn uniformly from it (a uniform shuffle of the base and
+output levels, then uniform block choices: every level list has the same number of block-step
+completions, so this is uniform over decision lists). The share, its standard error and the
+number of draws are reported beside them; the same share is applied to the distinct specs.
 """
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cache
-from math import comb, factorial, prod
+from math import comb, factorial, prod, sqrt
 
-from search_space.space import LEVEL_STEPS, PARENT0, PARENT1, SearchSpace, Walk, level_is_valid
+from search_space.reachability import dead_features
+from search_space.space import (
+    BASE_LEVEL,
+    LEVEL_STEPS,
+    OUTPUT_LEVEL,
+    PARENT0,
+    PARENT1,
+    SearchSpace,
+    Walk,
+    level_is_valid,
+)
+from search_space.space_options import ALLOW_DEAD, FORBID_DEAD
 
 # What each SpaceSizes field counts, for printing beside the number.
 LABELS = {
@@ -43,6 +62,16 @@ LABELS = {
     "decision_lists": "distinct decision lists of this space (exact, from the masks)",
     "distinct_specs": "distinct architectures (specs) of this space (exact)",
 }
+ESTIMATE_DRAWS = 1000  # uniform decision lists behind the dead_blocks=forbid estimates
+FORBID_LABELS = {
+    "decision_lists": "decision lists without dead blocks (SAMPLED ESTIMATE)",
+    "distinct_specs": "specs without dead blocks (SAMPLED ESTIMATE)",
+}
+
+
+def size_labels(space: SearchSpace) -> dict[str, str]:
+    """LABELS, with the estimated counts of a dead_blocks=forbid space labelled as estimates."""
+    return {**LABELS, **(FORBID_LABELS if space.options.dead_blocks == FORBID_DEAD else {})}
 
 
 @dataclass(frozen=True)
@@ -56,6 +85,8 @@ class SpaceSizes:
     paper_block_types: int
     decision_lists: int
     distinct_specs: int
+    # dead_blocks=forbid only: (share of dead-free draws, its standard error, number of draws)
+    dead_free_share: tuple[float, float, int] | None = None
 
     @property
     def paper_total(self) -> int:
@@ -162,8 +193,42 @@ def distinct_specs(space: SearchSpace) -> int:
     return distinct_level_sequences(space) * outputs * types * connections(space, windowed=True)
 
 
+def uniform_decisions(space: SearchSpace, rng: random.Random) -> tuple[int, ...]:
+    """A decision list drawn uniformly from all complete decision lists of an allow space."""
+    bases = rng.sample(space.options.intermediate_levels, space.num_intermediate)
+    outputs = rng.sample(space.options.output_levels, space.num_output)
+    walk = Walk(space)
+    while len(walk.decisions) < len(space.steps):
+        step = walk.step
+        if step.kind in (BASE_LEVEL, OUTPUT_LEVEL):
+            value = (bases if step.kind == BASE_LEVEL else outputs)[step.position]
+            walk.take(step.options.index(value))
+        elif step.kind == PARENT0:  # a uniform pair: both parents at once
+            first, second = sorted(rng.sample(range(len(step.options)), 2))
+            walk.take(first)
+            walk.take(second)
+        else:
+            walk.take(rng.choice(walk.valid_choices()))
+    return tuple(walk.decisions)
+
+
+def dead_free_share(space: SearchSpace, draws: int = ESTIMATE_DRAWS) -> tuple[float, float, int]:
+    """(share, standard error, draws) of dead-free specs among uniform decision lists of the
+    space with dead blocks allowed; seeded, so the same space always gives the same estimate."""
+    allow = SearchSpace(replace(space.options, dead_blocks=ALLOW_DEAD))
+    rng = random.Random(f"dead-free-share:{space.options.name}")
+    hits = sum(not dead_features(allow.decode(uniform_decisions(allow, rng))) for _ in range(draws))
+    share = hits / draws
+    return share, sqrt(share * (1 - share) / draws), draws
+
+
 def space_sizes(space: SearchSpace) -> SpaceSizes:
-    """All sizes of a space, exact integers."""
+    """All sizes of a space: exact integers, or estimates for dead_blocks=forbid (see above)."""
+    if space.options.dead_blocks == FORBID_DEAD:
+        exact = space_sizes(SearchSpace(replace(space.options, dead_blocks=ALLOW_DEAD)))
+        share = dead_free_share(space)
+        return replace(exact, decision_lists=round(exact.decision_lists * share[0]),
+                       distinct_specs=round(exact.distinct_specs * share[0]), dead_free_share=share)
     opts = space.options
     return SpaceSizes(
         paper_orderings=paper_orderings(space),

@@ -1,6 +1,8 @@
-"""`nas space [--space SEED] [--ordering O] [--window W] [--adjustments on|off] [--json]`: print
-the search space's options, its decision steps and its sizes (the paper's counts and the exact
-number of decision lists, each labelled). Also holds the space arguments `nas sample` shares."""
+"""`nas space [--space SEED] [--ordering O] [--window W] [--adjustments on|off]
+[--dead-blocks allow|forbid] [--json]`: print the search space's options, its decision steps and
+its sizes (the paper's counts and the exact number of decision lists, each labelled; sampled
+estimates, labelled so, with --dead-blocks forbid). Also holds the space arguments `nas sample`
+shares."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from collections import Counter
 
 from search_space.orderings import ORDERINGS
 from search_space.seeds import seed_names
-from search_space.sizes import LABELS, space_sizes
+from search_space.sizes import size_labels, space_sizes
 from search_space.space import SearchSpace
+from search_space.space_options import DEAD_BLOCK_MODES
 
 
 def add_space_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +24,10 @@ def add_space_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window", type=int, help="parent window of intermediate blocks (default 5)")
     parser.add_argument(
         "--adjustments", choices=("on", "off"), help="search level offsets and block types (seed default)"
+    )
+    parser.add_argument(
+        "--dead-blocks", choices=DEAD_BLOCK_MODES, default="allow",
+        help="allow (the paper's space) or forbid blocks that feed no output (default allow)",
     )
 
 
@@ -46,18 +53,23 @@ def space_from_args(args: argparse.Namespace) -> SearchSpace:
         overrides["window"] = args.window
     if args.adjustments:
         overrides["adjustments"] = args.adjustments == "on"
-    return SearchSpace.from_seed(args.space, **overrides)
+    return SearchSpace.from_seed(args.space, dead_blocks=args.dead_blocks, **overrides)
 
 
 def describe(space: SearchSpace) -> dict:
     """Options, step counts and sizes of a space as JSON-ready data (sizes as exact ints)."""
-    sizes = space_sizes(space).to_dict()
-    return {
+    sizes = space_sizes(space)
+    data = sizes.to_dict()
+    described = {
         "options": space.options.to_dict(),
         "steps": {"total": len(space.steps), **Counter(step.kind for step in space.steps)},
         "blocks": {"stem": space.num_stem, "intermediate": space.num_intermediate, "output": space.num_output},
-        "sizes": {key: {"value": sizes[key], "label": label} for key, label in LABELS.items()},
+        "sizes": {key: {"value": data[key], "label": label} for key, label in size_labels(space).items()},
     }
+    if sizes.dead_free_share:
+        share, stderr, draws = sizes.dead_free_share
+        described["dead_free_share"] = {"share": share, "stderr": stderr, "draws": draws}
+    return described
 
 
 def render_text(data: dict) -> str:
@@ -67,9 +79,13 @@ def render_text(data: dict) -> str:
     blocks = data["blocks"]
     lines.append(f"blocks: {blocks['stem']} stem + {blocks['intermediate']} intermediate + {blocks['output']} output")
     lines.append("decisions: " + ", ".join(f"{n} {kind}" for kind, n in data["steps"].items()))
-    lines.append("sizes (exact integers):")
+    lines.append("sizes (exact integers, except where labelled SAMPLED ESTIMATE):")
     for entry in data["sizes"].values():
         lines.append(f"  {entry['label']:62} {entry['value']:>44,}  (~{entry['value']:.3e})")
+    share = data.get("dead_free_share")
+    if share:
+        lines.append(f"dead_free_share: {share['share']:.3f} +- {share['stderr']:.3f} of {share['draws']} uniform "
+                     "decision lists of the same space with dead blocks allowed (estimates = exact count x share)")
     return "\n".join(lines) + "\n"
 
 
@@ -87,7 +103,8 @@ def register(verbs) -> None:
         "Print the options of a search space, its decision steps and its sizes:\n"
         "the paper's counts ((N-5)!*5! orderings, connections with and without the window rule,\n"
         "4^(N-5) level adjustments, 2^N block types) and, separately, the exact numbers of\n"
-        "distinct decision lists and distinct specs of this implementation.\n\n"
+        "distinct decision lists and distinct specs of this implementation (sampled estimates,\n"
+        "labelled so, with --dead-blocks forbid).\n\n"
         "example: nas space --space r35-sp18 --json",
     )
     parser.add_argument("--json", action="store_true", help="print JSON (sizes as exact integers)")

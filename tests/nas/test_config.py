@@ -130,3 +130,11 @@ def test_search_cli_bad_override_exit_2(capsys):
     assert main(["search", "controller=nope"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("nas search: error:") and err.count("\n") == 1
+
+
+def test_space_dead_blocks_forbid_reaches_the_space():
+    assert SearchConfig.from_dict(compose_config([])).space.build().options.dead_blocks == "allow"
+    cfg = SearchConfig.from_dict(compose_config(["space.dead_blocks=forbid"]))
+    assert cfg.space.build().options.dead_blocks == "forbid"
+    with pytest.raises(ConfigError, match="unknown key space.dead_block; known: seed, overrides, dead_blocks"):
+        SearchConfig.from_dict(compose_config(["+space.dead_block=forbid"]))

@@ -94,3 +94,16 @@ def test_help_has_an_example(capsys):
         main(["draw", "--help"])
     assert info.value.code == 0
     assert "example: nas draw" in capsys.readouterr().out
+
+
+def test_dead_blocks_are_marked_in_layout_and_title(tmp_path):
+    from search_space import SearchSpace
+
+    spec = SearchSpace.from_seed("resnet50").sample_spec(7, 13)  # dead features 8 and 10
+    layout = layout_spec(spec)
+    assert layout.dead == (8, 10) and layout_spec(BUILTIN_SPECS["spinenet-49"]).dead == ()
+    out = tmp_path / "dead.svg"
+    from nas.inspect.draw import save_drawing
+
+    save_drawing([spec], str(out))
+    assert "2 dead (feed no output, not built)" in out.read_text() and ">dead: feeds no output<" in out.read_text()

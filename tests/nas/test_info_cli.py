@@ -58,3 +58,20 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
     code, out, err = run_cli(capsys, *argv)
     assert (code, out) == (2, "")
     assert message in err and err.count("\n") == 1
+
+
+def test_dead_blocks_are_named_and_not_counted(capsys):
+    from search_space import SearchSpace
+
+    spec = SearchSpace.from_seed("resnet50").sample_spec(7, 2)  # dead features 6, 8, 9 (as TF prunes them)
+    expected = count_params_flops(spec, ModelConfig.from_scaling("49"), image_size=640)
+    source = f"{spec.name}.json"
+    with open(source, "w", encoding="utf-8") as handle:
+        handle.write(spec_to_json(spec))
+    code, out, _ = run_cli(capsys, "info", source, "--json")
+    info = json.loads(out)
+    assert code == 0 and info["dead_features"] == [6, 8, 9] and (info["params"], info["multiply_adds"]) == expected
+    assert info["notes"] == [("3 of 15 blocks feed no output: blocks 4, 6, 7 (features 6, 8, 9); they are not built "
+                             "or counted (TF Model Garden does not build them either)")]
+    code, out, _ = run_cli(capsys, "info", source)
+    assert out.endswith(f"note: {info['notes'][0]}\n")

@@ -95,3 +95,17 @@ def test_unknown_space_is_rejected_with_the_known_ones(capsys):
         main(["space", "--space", "resnet51"])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "r35-sp18" in err and err.count("\n") == 1
+
+
+def test_dead_blocks_forbid_in_space_and_sample(capsys):
+    from search_space.reachability import dead_features
+
+    code, out, _ = run(capsys, "space", "--dead-blocks", "forbid", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["options"]["dead_blocks"] == "forbid" and data["dead_free_share"]["draws"] == 1000
+    assert "SAMPLED ESTIMATE" in data["sizes"]["decision_lists"]["label"]
+    code, out, _ = run(capsys, "space", "--dead-blocks", "forbid")
+    assert code == 0 and "dead_free_share: 0." in out and "SAMPLED ESTIMATE" in out
+    code, out, _ = run(capsys, "sample", "--dead-blocks", "forbid", "--n", "4", "--seed", "7")
+    specs = [spec_from_dict(json.loads(line)) for line in out.splitlines()]
+    assert code == 0 and len(specs) == 4 and not any(dead_features(s) for s in specs)

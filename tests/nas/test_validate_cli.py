@@ -27,7 +27,8 @@ def test_builtins_are_valid(capsys, name):
 @pytest.mark.parametrize("damage", ["no-short-range", "no-long-range", "sequential"])
 def test_damaged_sources_are_valid_json_but_not_tf(capsys, tmp_path, damage):
     code, out, err = run_cli(capsys, "validate", f"r0-sp53~{damage}")
-    assert (code, out, err) == (0, f"valid: r0-sp53~{damage} (15 blocks)\n", "")
+    assert (code, out.splitlines()[0], err) == (0, f"valid: r0-sp53~{damage} (15 blocks)", "")
+    assert all(line.startswith("note: ") for line in out.splitlines()[1:])  # a cut may leave dead blocks
     code, _, err = run_cli(capsys, "export", f"r0-sp53~{damage}", "--format", "tf", "-o", str(tmp_path / "tf.py"))
     assert code == 2 and "damaged connections" in err and err.count("\n") == 1
 
@@ -104,3 +105,21 @@ def test_usage_errors_are_one_line(capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "required: SOURCE" in err
+
+
+def test_dead_blocks_and_model_gardens_l2_output_get_notes(capsys, tmp_path):
+    from search_space import SearchSpace, spec_to_json, to_tf_text
+
+    spec = SearchSpace.from_seed("r0-sp53").sample_spec(7, 4)
+    path = tmp_path / "dead.json"
+    path.write_text(spec_to_json(spec))
+    code, out, _ = run_cli(capsys, "validate", str(path))
+    assert (code, out) == (0, ("valid: r0-sp53-s7-4 (15 blocks)\nnote: 1 of 15 blocks feed no output: blocks 5 "
+                              "(features 7); they are not built or counted (TF Model Garden does not build them either)\n"))
+    garden = tmp_path / "model_garden.py"
+    garden.write_text(to_tf_text(BUILTIN_SPECS["spinenet-49"]).replace("]\n", "    (2, 'bottleneck', (2, 13), True),\n]\n"))
+    code, out, _ = run_cli(capsys, "validate", str(garden))
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "valid: model_garden (16 blocks)"
+    assert lines[1].startswith("note: output block 15 (feature 17, L2) lies outside levels [3, 7]")
+    assert lines[2].startswith("note: 1 of 16 blocks feed no output: blocks 15 (features 17)")
