@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # Ray's token authentication stays on for `make search`; the tests (and the benchmarks' own
 # throw-away local searches) switch it off for themselves only.
 
-.PHONY: install test search lint clean bench-speed bench-speed-compile bench-controllers bench-overhead bench-memory bench-fidelity bench-gpu bench-store repro-mini ablations
+.PHONY: install test search lint clean check-tf bench-speed bench-speed-compile bench-controllers bench-overhead bench-memory bench-fidelity bench-gpu bench-store repro-mini ablations
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -55,6 +55,19 @@ repro-mini: $(STAMP)  ## search on the cpu tier, retrain winners and baselines (
 ablations: $(STAMP)  ## paper Tables 8 and 9: fixed orderings, damaged connections (~45 + 40 min after repro-mini)
 	$(PY) benchmarks/ablations.py --reuse results/benchmarks/proxy_fidelity.json
 	$(PY) benchmarks/ablations.py --space r0-sp53 --reuse results/benchmarks/proxy_fidelity.json results/benchmarks/ablations.json
+
+# TF Model Garden in its own venv (Ray pins a protobuf TensorFlow cannot use); ~1.5 GB, a few minutes
+TF_VENV ?= .venv-tf
+TF_STAMP := $(TF_VENV)/.installed
+
+$(TF_STAMP):
+	test -x $(TF_VENV)/bin/python || python3 -m venv $(TF_VENV)
+	$(TF_VENV)/bin/pip install -q tensorflow-cpu==2.21.0 tf-keras==2.21.0 gin-config==0.5.0 PyYAML==6.0.4 scipy==1.17.1
+	$(TF_VENV)/bin/pip install -q --no-deps tf-models-official==2.20.0  # it asks for tensorflow~=2.20; 2.21 builds it
+	touch $(TF_STAMP)
+
+check-tf: $(STAMP) $(TF_STAMP)  ## our exports built by TF Model Garden itself: params, BN statistics, shapes, SCALING_MAP keys
+	$(PY) benchmarks/check_tf.py --tf-python $(TF_VENV)/bin/python
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

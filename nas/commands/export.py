@@ -1,7 +1,7 @@
 """`nas export SOURCE --format json|tf|torch [--model M] [--top K] [-o PATH]`: write specs out.
 
-`json` is the spec file format; `tf` is TF Model Garden's SPINENET_BLOCK_SPECS list (with its
-SCALING_MAP entry when --model is given); `torch` is the JSON file that
+`json` is the spec file format; `tf` is TF Model Garden's SPINENET_BLOCK_SPECS list (with one
+added SCALING_MAP key when --model is given, so pasting it keeps Model Garden's other keys); `torch` is the JSON file that
 `proxy_trainer.modeling.torch_export.build_spinenet(path)` builds a SpineNet from, at the
 --model scale. With `--top K`, SOURCE is a run folder and -o a folder that receives one file
 per trial, best first.
@@ -83,7 +83,8 @@ def register(verbs) -> None:
         "export",
         help="write a spec as JSON, a TF Model Garden block-spec list, or a PyTorch SpineNet file",
         description="Export an architecture. 'json' is the spec file format; 'tf' is TF Model "
-        "Garden's SPINENET_BLOCK_SPECS list (plus its SCALING_MAP entry with --model); 'torch' is "
+        "Garden's SPINENET_BLOCK_SPECS list (a comment names its form; with --model, one line "
+        "SCALING_MAP['M'] = {...} that adds key M to Model Garden's map and keeps the others); 'torch' is "
         "a JSON file that proxy_trainer.modeling.torch_export.build_spinenet(path) turns into a "
         "SpineNet backbone at the --model scale (default 49). With --top K, SOURCE is a run "
         "folder and one file per top-K trial goes into the -o folder (default RUN/export).\n\n"
