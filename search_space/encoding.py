@@ -84,7 +84,9 @@ def _check_shape(space: SearchSpace, spec: ArchSpec) -> None:
         raise SpecError(
             f"levels [{spec.min_level}, {spec.max_level}] differ from the space's [{opts.min_level}, {opts.max_level}]"
         )
-    for level, k in sorted(unused_outputs(spec).items()):
+    unused = unused_outputs(spec)
+    if unused:
+        level, k = min(unused.items())
         raise SpecError(
             f"block {k} (feature {k + spec.num_stem}) is an output at level {level}, outside the space's "
             f"outputs L{opts.min_level}..L{opts.max_level} (as Model Garden's extra L2 entry); no search space "

@@ -97,8 +97,9 @@ class SpaceSizes:
         return self.paper_orderings * self.window_connections * self.paper_level_offsets * self.paper_block_types
 
     def to_dict(self) -> dict[str, int]:
-        """All sizes, including the totals, keyed like LABELS (exact ints)."""
-        return {**asdict(self), "paper_total": self.paper_total, "paper_total_window": self.paper_total_window}
+        """All counts, including the totals, keyed like LABELS (ints; dead_free_share is not a count)."""
+        counts = {k: v for k, v in asdict(self).items() if k != "dead_free_share"}
+        return {**counts, "paper_total": self.paper_total, "paper_total_window": self.paper_total_window}
 
 
 def paper_orderings(space: SearchSpace) -> int:
@@ -227,8 +228,12 @@ def space_sizes(space: SearchSpace) -> SpaceSizes:
     if space.options.dead_blocks == FORBID_DEAD:
         exact = space_sizes(SearchSpace(replace(space.options, dead_blocks=ALLOW_DEAD)))
         share = dead_free_share(space)
-        return replace(exact, decision_lists=round(exact.decision_lists * share[0]),
-                       distinct_specs=round(exact.distinct_specs * share[0]), dead_free_share=share)
+        return replace(
+            exact,
+            decision_lists=round(exact.decision_lists * share[0]),
+            distinct_specs=round(exact.distinct_specs * share[0]),
+            dead_free_share=share,
+        )
     opts = space.options
     return SpaceSizes(
         paper_orderings=paper_orderings(space),

@@ -86,7 +86,8 @@ def test_show_json_summary_and_ordering(capsys, runs):
     assert [r["rank"] for r in data["leaderboard"]] == [1, 2, 3, 4]
     assert data["leaderboard"][0] == {
         "rank": 1, "trial_id": "t3", "status": "ok", "reward": 0.3, "ap": 0.3, "ap50": 0.5, "ap75": None,
-        "aps": 0.15, "apm": 0.3, "apl": None, "flops": 8_000_000_000, "params": 1_000_003, "train_seconds": 63.0}
+        "aps": 0.15, "apm": 0.3, "apl": None, "flops": 8_000_000_000, "params": 1_000_003, "train_seconds": 63.0,
+        "flops_before_pruning": False}
     s = data["summary"]
     assert (s["run"], s["controller"], s["trials_done"], s["trials_requested"], s["failed"]) == \
         ("evo6", "evolution", 6, 8, 1)

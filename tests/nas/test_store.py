@@ -98,7 +98,11 @@ def test_checkpoints_and_pending_proposals(store):
 
 
 def test_checkpoints_are_compact_bytes_two_kept_and_a_damaged_newest_falls_back(store):
-    state = {"policy": {"__tensor__": [[0.5, -2.0**-30], [3.0, 2.0**100]], "dtype": "float32"}, "step": 7, "ids": ["a"]}
+    state = {
+        "policy": {"__tensor__": [[0.5, -(2.0**-30)], [3.0, 2.0**100]], "dtype": "float32"},
+        "step": 7,
+        "ids": ["a"],
+    }
     for fed in (4, 8, 12):
         store.save_checkpoint({**state, "fed": fed}, trials_fed=fed)
     rows = store._query("SELECT trials_fed, state FROM checkpoints ORDER BY seq")
@@ -117,8 +121,10 @@ def test_a_store_of_the_earlier_format_still_opens(tmp_path):
     db = str(tmp_path / "old" / "search.db")
     old = ResultsStore(db)  # then: checkpoints as JSON text, no unique proposal-index indexes
     old._conn.executescript("DROP INDEX trials_proposal_index; DROP INDEX proposals_proposal_index;")
-    old._conn.execute("INSERT INTO checkpoints (trials_fed, state, created_at) VALUES (4, ?, 'then')",
-                      ('{"next_index": 4, "w": {"__tensor__": [0.5], "dtype": "float32"}}',))
+    old._conn.execute(
+        "INSERT INTO checkpoints (trials_fed, state, created_at) VALUES (4, ?, 'then')",
+        ('{"next_index": 4, "w": {"__tensor__": [0.5], "dtype": "float32"}}',),
+    )
     old._conn.commit()
     old.close()
     store = ResultsStore(db)
@@ -161,7 +167,9 @@ def test_run_trial_sources_in_cli(store, capsys):
     fill(store)
     run = store.path.rsplit("/", 1)[0]
     assert main(["validate", f"{run}:best"]) == 0
-    assert capsys.readouterr().out == "valid: cand-2 (15 blocks)\n"
+    valid, note = capsys.readouterr().out.splitlines()
+    assert valid == "valid: cand-2 (15 blocks)"
+    assert note.startswith("note: 3 of 15 blocks feed no output: blocks 4, 6, 7 (features 6, 8, 9)")
     assert main(["validate", f"{run}:zz"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no trial 'zz'" in err

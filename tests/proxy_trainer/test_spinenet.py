@@ -143,6 +143,28 @@ def test_resampling_matches_the_tpu_code():
     assert model.resamples["13"][0].expand[0].out_channels == 1024
 
 
+def test_model_gardens_chain_of_max_pools_is_an_option():
+    from proxy_trainer.modeling.resample import Resample
+
+    norm = {"alpha": 0.5, "activation": "relu", "bn_momentum": 0.01}
+    for gap, single, chain in ((1, [], []), (2, [(3, 2)], [(3, 2)]), (3, [(5, 4)], [(3, 2)] * 2), (5, [(5, 16)], [(3, 2)] * 4)):
+        pools = {}
+        for form in ("single", "chain"):
+            resample = Resample(64, 64, 2, 2 + gap, 64, pool=form, **norm)
+            pools[form] = [(m.kernel_size, m.stride) for m in resample.modules() if isinstance(m, nn.MaxPool2d)]
+        assert (pools["single"], pools["chain"]) == (single, chain)
+    torch.manual_seed(0)
+    single = SpineNet(get_builtin("spinenet-49"), **TINY).eval()
+    chained = SpineNet(get_builtin("spinenet-49"), downsample_pool="chain", **TINY).eval()
+    chained.load_state_dict(single.state_dict())  # pooling has no parameters: the same weights fit
+    images = torch.randn(1, 3, SIZE, SIZE)
+    with torch.no_grad():
+        a, b = single(images), chained(images)
+    assert all(a[k].shape == b[k].shape for k in a) and not torch.equal(a["7"], b["7"])  # L4 -> L7: gap 3
+    with pytest.raises(UserInputError, match="downsample pool 'many' is unknown; use one of single, chain"):
+        SpineNet(get_builtin("spinenet-49"), downsample_pool="many", **TINY)
+
+
 @pytest.mark.parametrize("size", [100, 97])
 def test_odd_input_sizes_give_ceil_level_sizes(size):
     model = SpineNet(MINI_SPEC, **TINY).eval()

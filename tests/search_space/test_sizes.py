@@ -33,16 +33,10 @@ TINY = {
 }  # fmt: skip
 
 
-def _enumerate(space, prefix=()):
-    if len(prefix) == len(space.steps):
-        return [prefix]
-    return [leaf for c, ok in enumerate(space.mask(prefix)) if ok for leaf in _enumerate(space, prefix + (c,))]
-
-
 @pytest.mark.parametrize("case", sorted(TINY))
-def test_counts_equal_brute_force_enumeration(case):
+def test_counts_equal_brute_force_enumeration(case, all_decision_lists):
     space = SearchSpace(TINY[case])
-    leaves = _enumerate(space)
+    leaves = all_decision_lists(space)
     assert decision_lists(space) == len(leaves)
     specs = {space.decode(d) for d in leaves}
     assert distinct_specs(space) == len(specs)
