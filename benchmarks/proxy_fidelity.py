@@ -185,11 +185,12 @@ def previous_runs(path: Path, settings: dict) -> list[dict]:
     return old.get("runs", []) if old.get("settings") == settings else []
 
 
-def train_in_parallel(jobs: list[dict], workers: int, on_result) -> None:
-    """Run `train_one` over the jobs, `workers` processes at once; `on_result(row)` as each ends."""
+def train_in_parallel(jobs: list[dict], workers: int, on_result, worker=None) -> None:
+    """Run `worker` (default `train_one`) over the jobs, `workers` processes at once;
+    `on_result(row)` as each ends."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for future in as_completed([pool.submit(train_one, job) for job in jobs]):
+        for future in as_completed([pool.submit(worker or train_one, job) for job in jobs]):
             on_result(future.result())
 
 

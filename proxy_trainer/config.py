@@ -11,12 +11,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field, fields
 
+from proxy_trainer.data.synth import SCALES as SYNTH_SCALES
+from proxy_trainer.evaluate import AREA_RANGES
 from proxy_trainer.modeling.model_config import ModelConfig
 from search_space.errors import UserInputError
 
 SCHEDULES = ("cosine", "step")
 DATA_KINDS = ("synthetic", "coco")
 DEVICES = ("auto", "cpu", "cuda")
+
 
 
 class ConfigError(UserInputError):
@@ -44,6 +47,10 @@ class ProxyConfig:
     hflip: bool = True  # random horizontal flips while training
     score_threshold: float = 0.05  # detections kept for COCOeval above this score (torchvision's 0.05);
     # lower values let short proxy runs, whose scores are still near the 0.01 prior, be ranked
+    precise_bn_batches: int = 0  # before each evaluation, re-estimate BN statistics on this many
+    # training batches with the final weights (proxy_trainer/precise_bn.py); 0 = off
+    area_ranges: str = "absolute"  # APs/APm/APl ranges: 'absolute' = COCOeval's 32^2/96^2 pixels;
+    # 'relative' = the same thresholds scaled from a 640-px side to the reward images' side
     seed: int = 0  # seeds weights, shuffling and flips
     num_threads: int = 0  # torch CPU threads; 0 leaves torch's default
     device: str = "auto"  # 'auto' (CUDA when present), 'cpu' or 'cuda'
@@ -54,8 +61,11 @@ class ProxyConfig:
         _check_range(self, "score_threshold", 0.0, 1.0, "proxy")
         _check_choice(self, "schedule", SCHEDULES, "proxy")
         _check_choice(self, "device", DEVICES, "proxy")
-        if self.grad_clip < 0 or self.weight_decay < 0 or self.num_threads < 0:
-            raise ConfigError("proxy.grad_clip, proxy.weight_decay and proxy.num_threads must be >= 0")
+        _check_choice(self, "area_ranges", AREA_RANGES, "proxy")
+        if self.grad_clip < 0 or self.weight_decay < 0 or self.num_threads < 0 or self.precise_bn_batches < 0:
+            raise ConfigError(
+                "proxy.grad_clip, proxy.weight_decay, proxy.num_threads and proxy.precise_bn_batches must be >= 0"
+            )
 
     @classmethod
     def from_dict(cls, data: dict) -> ProxyConfig:
@@ -88,12 +98,14 @@ class DataConfig:
     synth_images: int = 300  # synthetic: number of images generated
     synth_size: int = 128  # synthetic: image side in pixels
     synth_seed: int = 0  # synthetic: generator seed (part of the cache key)
+    synth_scales: str = "uniform"  # synthetic: object-size profile, 'uniform' or 'coco' (data/synth.py)
     cache_dir: str | None = None  # synthetic cache; None = $SPINENET_NAS_CACHE or ~/.cache/spinenet-nas
     cache_images: bool = True  # keep decoded images in memory (small sets; off for COCO)
     num_workers: int = 0  # DataLoader worker processes (0 = load in the training process)
 
     def __post_init__(self) -> None:
         _check_choice(self, "kind", DATA_KINDS, "data")
+        _check_choice(self, "synth_scales", SYNTH_SCALES, "data")
         _check_positive(self, ("heldout_images", "synth_images", "synth_size"), "data")
         if self.kind == "coco" and not (self.images and self.annotations):
             raise ConfigError("data=coco needs data.images=DIR and data.annotations=FILE")

@@ -4,6 +4,11 @@
 matches to them); `predict` runs the detector and maps boxes back to each image's own pixels
 and the file's category ids; `coco_metrics` scores them. No detections at all gives AP 0.0
 (`COCO.loadRes([])` raises); an area range without ground truth (COCOeval's -1) is None.
+
+Area ranges (APs/APm/APl): `absolute` keeps COCOeval's thresholds, 32² and 96² pixels of the
+original image (COCO's images are about 640 px on the longer side); `relative` scales both
+thresholds by (reward image side / 640)², so that "small" means the same fraction of the image at
+any size (at 128 px: below 6.4², medium to 19.2²).
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ from proxy_trainer.data.records import DataSet
 
 METRIC_KEYS = ("ap", "ap50", "ap75", "aps", "apm", "apl")  # COCOeval.stats[0:6], in order
 AREA_OF_KEY = {"ap": "all", "ap50": "all", "ap75": "all", "aps": "small", "apm": "medium", "apl": "large"}
+AREA_RANGES = ("absolute", "relative")
+COCO_SIDE = 640  # the image side COCO's area thresholds refer to
+SMALL_SIDE, MEDIUM_SIDE = 32, 96  # COCOeval: small < 32², medium < 96², large above
+ALL_AREAS = 1e10  # COCOeval's upper bound of the "all" and "large" ranges
 
 
 def ground_truth(data: DataSet) -> COCO:
@@ -34,26 +43,46 @@ def ground_truth(data: DataSet) -> COCO:
     return index_coco({"images": images, "annotations": annotations, "categories": categories}, data.annotations_file)
 
 
-def _has_ground_truth(gt: COCO, area_label: str) -> bool:
-    params = Params(iouType="bbox")
-    low, high = params.areaRng[params.areaRngLbl.index(area_label)]
+def area_thresholds(gt: COCO, area_ranges: str = "absolute") -> tuple[float, float]:
+    """(small below, large above), in pixels² of the reward images, for an `AREA_RANGES` mode."""
+    scale = 1.0
+    if area_ranges == "relative":
+        scale = max(max(image["width"], image["height"]) for image in gt.dataset["images"]) / COCO_SIDE
+    return (SMALL_SIDE * scale) ** 2, (MEDIUM_SIDE * scale) ** 2
+
+
+def area_ranges_text(gt: COCO, area_ranges: str = "absolute") -> str:
+    """The ranges in words, e.g. 'small < 6.4^2 px, medium < 19.2^2 px, large above (relative)'."""
+    small, medium = area_thresholds(gt, area_ranges)
+    return f"small < {small**0.5:.3g}^2 px, medium < {medium**0.5:.3g}^2 px, large above ({area_ranges})"
+
+
+def _coco_area_ranges(gt: COCO, area_ranges: str) -> list[list[float]]:
+    small, medium = area_thresholds(gt, area_ranges)
+    return [[0, ALL_AREAS], [0, small], [small, medium], [medium, ALL_AREAS]]  # Params.areaRngLbl order
+
+
+def _has_ground_truth(gt: COCO, area_label: str, area_ranges: str) -> bool:
+    low, high = _coco_area_ranges(gt, area_ranges)[Params(iouType="bbox").areaRngLbl.index(area_label)]
     return any(not a["iscrowd"] and low <= a["area"] <= high for a in gt.dataset["annotations"])
 
 
-def coco_metrics(gt: COCO, detections: list[dict]) -> dict[str, float | None]:
+def coco_metrics(gt: COCO, detections: list[dict], area_ranges: str = "absolute") -> dict[str, float | None]:
     """COCO box AP of detections against ground truth.
 
     Args:
         gt: pycocotools index of the ground truth (see `ground_truth`).
         detections: COCO result dicts (`image_id`, `category_id`, `bbox` [x, y, w, h], `score`).
+        area_ranges: 'absolute' (COCOeval's pixel thresholds) or 'relative' (scaled to the images).
     Returns:
         `ap, ap50, ap75, aps, apm, apl` as floats in [0, 1]; None where the range has no
         ground truth (COCOeval's -1); 0.0 for ranges with ground truth when there are no detections.
     """
     if not detections:
-        return {k: 0.0 if _has_ground_truth(gt, AREA_OF_KEY[k]) else None for k in METRIC_KEYS}
+        return {k: 0.0 if _has_ground_truth(gt, AREA_OF_KEY[k], area_ranges) else None for k in METRIC_KEYS}
     with contextlib.redirect_stdout(io.StringIO()):
         evaluator = COCOeval(gt, gt.loadRes(detections), iouType="bbox")
+        evaluator.params.areaRng = _coco_area_ranges(gt, area_ranges)
         evaluator.evaluate()
         evaluator.accumulate()
         evaluator.summarize()

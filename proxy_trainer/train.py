@@ -13,6 +13,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 from torch.utils.data import DataLoader
@@ -23,11 +24,24 @@ from proxy_trainer.data.images import DetectionDataset, collate, hflip_batch
 from proxy_trainer.data.prepare import PreparedData, prepare_data
 from proxy_trainer.evaluate import METRIC_KEYS, coco_metrics, ground_truth, predict
 from proxy_trainer.modeling.detector import build_detector
+from proxy_trainer.precise_bn import recompute_bn_statistics
 from proxy_trainer.schedule import lr_factor
 from search_space.spec import ArchSpec
 
 Report = Callable[[dict], None]
 Progress = Callable[[int, int], None]
+
+
+class Loaders(NamedTuple):
+    """A run's data: shuffled training batches, the reward set in order, and shuffled training
+    batches (own generator, no flips) for precise BN."""
+
+    train: DataLoader
+    val: DataLoader
+    statistics: DataLoader
+
+
+Evaluator = Callable[[torch.nn.Module, "Loaders", PreparedData, int], dict]  # (model, loaders, data, epoch)
 
 
 class NonFiniteLoss(Exception):
@@ -53,14 +67,19 @@ def torch_threads(count: int):
         torch.set_num_threads(before)
 
 
-def _loaders(data: PreparedData, cfg: ProxyConfig, data_cfg: DataConfig, device: torch.device):
+def make_loaders(data: PreparedData, cfg: ProxyConfig, data_cfg: DataConfig, device: torch.device) -> Loaders:
+    """The training, reward and BN-statistics loaders of one run (each seeded from `cfg.seed`)."""
     common = {"collate_fn": collate, "num_workers": data_cfg.num_workers, "pin_memory": device.type == "cuda"}
     train = DetectionDataset(data.train, cfg.image_size, cache=data_cfg.cache_images)
     val = DetectionDataset(data.val, cfg.image_size, cache=data_cfg.cache_images)
     shuffle = torch.Generator().manual_seed(cfg.seed)
-    return (DataLoader(train, batch_size=cfg.batch_size, shuffle=True, drop_last=len(train) > cfg.batch_size,
-                       generator=shuffle, **common),
-            DataLoader(val, batch_size=cfg.batch_size, shuffle=False, **common))
+    statistics = torch.Generator().manual_seed(cfg.seed + 2)
+    return Loaders(
+        DataLoader(train, batch_size=cfg.batch_size, shuffle=True, drop_last=len(train) > cfg.batch_size,
+                   generator=shuffle, **common),
+        DataLoader(val, batch_size=cfg.batch_size, shuffle=False, **common),
+        DataLoader(train, batch_size=cfg.batch_size, shuffle=True, generator=statistics, **common),
+    )
 
 
 def _optimizer(model: torch.nn.Module, cfg: ProxyConfig, total_steps: int):
@@ -123,7 +142,8 @@ def _result(status: str, error: str | None, metrics: dict, run: dict) -> dict:
             "epochs_done": run["epochs_done"], "loss": run["loss"], **run["data"]}
 
 
-def _prepare_model(spec, cfg: ProxyConfig, num_classes: int, device: torch.device) -> torch.nn.Module:
+def prepare_model(spec, cfg: ProxyConfig, num_classes: int, device: torch.device) -> torch.nn.Module:
+    """The seeded, untrained detector of a run, on its device, with the tier's score threshold."""
     torch.manual_seed(cfg.seed)
     model = build_detector(spec, cfg.model, num_classes=num_classes, image_size=cfg.image_size).to(device)
     model.score_thresh = cfg.score_threshold  # torchvision RetinaNet's post-processing threshold
@@ -133,7 +153,8 @@ def _prepare_model(spec, cfg: ProxyConfig, num_classes: int, device: torch.devic
 
 
 def train_and_evaluate(spec: ArchSpec | None, proxy_cfg: ProxyConfig, data_cfg: DataConfig,
-                       report: Report | None = None, *, progress: Progress | None = None) -> dict:
+                       report: Report | None = None, *, progress: Progress | None = None,
+                       evaluator: Evaluator | None = None) -> dict:
     """Train one proxy detector and score it on the held-out split.
 
     Args:
@@ -141,6 +162,8 @@ def train_and_evaluate(spec: ArchSpec | None, proxy_cfg: ProxyConfig, data_cfg: 
         proxy_cfg: the tier (model, input size, schedule, seed). data_cfg: the data set.
         report: called after each epoch with `epoch`, `loss` and the AP keys.
         progress: called after each step with (steps done, total steps).
+        evaluator: scores the model after each epoch instead of `evaluate_model`, as
+            `evaluator(model, loaders, data, epoch) -> metrics` (studies that score more ways).
     Returns:
         `status` ('ok' | 'nan_loss'), `error`, `ap, ap50, ap75, aps, apm, apl` (None where
         COCOeval has no ground truth), `params`, `flops` (multiply-adds), `train_seconds`,
@@ -151,29 +174,39 @@ def train_and_evaluate(spec: ArchSpec | None, proxy_cfg: ProxyConfig, data_cfg: 
     data = prepare_data(data_cfg)
     device = resolve_device(proxy_cfg.device)
     with torch_threads(proxy_cfg.num_threads):
-        return _run(spec, proxy_cfg, data_cfg, data, device, report, progress)
+        return _run(spec, proxy_cfg, data_cfg, data, device, (report, progress, evaluator))
 
 
-def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, device, report, progress) -> dict:
+def evaluate_model(model: torch.nn.Module, loaders: Loaders, data: PreparedData, cfg: ProxyConfig,
+                   device: torch.device) -> dict:
+    """COCO AP of a trained detector on the reward set, after precise BN when the config asks."""
+    recompute_bn_statistics(model, loaders.statistics, cfg.precise_bn_batches, device)
+    gt = ground_truth(data.val)
+    return coco_metrics(gt, predict(model, loaders.val, data.val, device), cfg.area_ranges)
+
+
+def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, device, hooks) -> dict:
+    report, progress, evaluator = hooks
+    if evaluator is None:
+        evaluator = lambda model, loaders, data, epoch: evaluate_model(model, loaders, data, cfg, device)
     num_classes = data.train.num_classes
     params, flops = count_params_flops(spec, cfg.model, num_classes=num_classes, image_size=cfg.image_size)
-    model = _prepare_model(spec, cfg, num_classes, device)
-    train_loader, val_loader = _loaders(data, cfg, data_cfg, device)
-    counter = {"steps": 0, "images": 0, "total": cfg.epochs * len(train_loader)}
+    model = prepare_model(spec, cfg, num_classes, device)
+    loaders = make_loaders(data, cfg, data_cfg, device)
+    counter = {"steps": 0, "images": 0, "total": cfg.epochs * len(loaders.train)}
     stepper = _Stepper(model, *_optimizer(model, cfg, counter["total"]), cfg, device)
-    gt = ground_truth(data.val)
     run = {"params": params, "flops": flops, "train_seconds": 0.0, "images": 0, "epochs_done": 0, "loss": None,
            "data": data.summary()}
     metrics: dict = {}
     for epoch in range(1, cfg.epochs + 1):
         start = time.perf_counter()
         try:
-            run["loss"] = round(_train_epoch(stepper, train_loader, epoch, counter, progress), 6)
+            run["loss"] = round(_train_epoch(stepper, loaders.train, epoch, counter, progress), 6)
         except NonFiniteLoss as err:
             return _result("nan_loss", str(err), {}, {**run, "images": counter["images"]})
         finally:
             run["train_seconds"] += time.perf_counter() - start
-        metrics = coco_metrics(gt, predict(model, val_loader, data.val, device))
+        metrics = evaluator(model, loaders, data, epoch)
         run.update(epochs_done=epoch, images=counter["images"])
         if report is not None:
             report({"epoch": epoch, "loss": run["loss"], **metrics})

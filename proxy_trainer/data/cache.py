@@ -22,12 +22,15 @@ def cache_root(cache_dir: str | None = None) -> str:
     return os.path.abspath(cache_dir or os.environ.get(CACHE_ENV) or os.path.expanduser("~/.cache/spinenet-nas"))
 
 
-def synthetic_key(images: int, size: int, seed: int) -> str:
-    """Folder name of one synthetic data set in the cache."""
-    return f"synth-v{GENERATOR_VERSION}-n{images}-s{size}-seed{seed}"
+def synthetic_key(images: int, size: int, seed: int, scales: str = "uniform") -> str:
+    """Folder name of one synthetic data set in the cache (the uniform profile keeps its old name)."""
+    profile = "" if scales == "uniform" else f"-{scales}"
+    return f"synth-v{GENERATOR_VERSION}-n{images}-s{size}-seed{seed}{profile}"
 
 
-def ensure_synthetic(images: int, size: int, seed: int, cache_dir: str | None = None) -> tuple[str, str]:
+def ensure_synthetic(
+    images: int, size: int, seed: int, cache_dir: str | None = None, scales: str = "uniform"
+) -> tuple[str, str]:
     """Generate the synthetic data set into the cache unless it is there already.
 
     Returns:
@@ -36,12 +39,12 @@ def ensure_synthetic(images: int, size: int, seed: int, cache_dir: str | None = 
         DataError: the cache folder cannot be created or written.
     """
     root = cache_root(cache_dir)
-    final = os.path.join(root, synthetic_key(images, size, seed))
+    final = os.path.join(root, synthetic_key(images, size, seed, scales))
     if not os.path.isfile(os.path.join(final, ANNOTATIONS_NAME)):
         try:
             os.makedirs(root, exist_ok=True)
             staging = tempfile.mkdtemp(prefix=".staging-", dir=root)
-            generate_synthetic(staging, images=images, size=size, seed=seed)
+            generate_synthetic(staging, images=images, size=size, seed=seed, scales=scales)
             _publish(staging, final)
         except OSError as err:
             raise DataError(f"synthetic data cache {root} is not writable ({err.strerror}); set {CACHE_ENV}") from None

@@ -35,7 +35,7 @@ class PreparedData:
 
 def _source_files(cfg: DataConfig) -> tuple[str, str]:
     if cfg.kind == "synthetic":
-        return ensure_synthetic(cfg.synth_images, cfg.synth_size, cfg.synth_seed, cfg.cache_dir)
+        return ensure_synthetic(cfg.synth_images, cfg.synth_size, cfg.synth_seed, cfg.cache_dir, cfg.synth_scales)
     return cfg.images, cfg.annotations
 
 

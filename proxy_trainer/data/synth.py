@@ -1,10 +1,17 @@
 """The bundled synthetic multi-scale detection data set, written in COCO format (PNG + JSON).
 
-Each image has a clutter-filled gradient background, 2..6 objects of the categories in
-`synth_shapes` with sides log-uniform between `MIN_SIDE` and `MAX_SIDE` of the image side, plus one
-large object in `LARGE_PROB` of the images (small, medium and large in COCO's sense at 128 px), painted largest first so small objects stay visible,
-and Gaussian pixel noise. Every image draws from its own `numpy` generator seeded by
-(seed, index), so the files are identical for the same seed.
+Each image has a clutter-filled gradient background, objects of the categories in
+`synth_shapes` painted largest first so small objects stay visible, and Gaussian pixel noise.
+Object sizes follow one of two scale profiles (`SCALES`):
+- `uniform`: 2..6 objects with sides log-uniform between `MIN_SIDE` and `MAX_SIDE` of the image
+  side, plus one large object in `LARGE_PROB` of the images (small, medium and large in COCOeval's
+  absolute pixel sense at 128 px);
+- `coco`: 3..8 objects whose sides, relative to the image, follow COCO's mix at about 640 px:
+  41% small (2%-5% of the side, i.e. under 32 px at 640), 34% medium (5%-15%, 32-96 px) and 25%
+  large (15%-80%), log-uniform within each band. Score it with area ranges scaled to the image
+  (`proxy.area_ranges=relative`), so "small" keeps COCO's meaning at any image size.
+Every image draws from its own `numpy` generator seeded by (seed, index), so the files are
+identical for the same seed and profile.
 """
 
 from __future__ import annotations
@@ -24,15 +31,32 @@ LARGE_SIDE, LARGE_PROB = (0.6, 0.9), 0.35  # one large object in this many image
 OBJECTS_PER_IMAGE = (2, 6)  # inclusive range
 MAX_OCCLUSION = 0.4  # a later (smaller) object may hide at most this fraction of an earlier box
 NOISE_STD = 0.04  # Gaussian pixel noise, in [0, 1] intensity units
+COCO_BANDS = ((0.41, 0.02, 0.05), (0.34, 0.05, 0.15), (0.25, 0.15, 0.8))  # (share, side from, side to)
+COCO_OBJECTS_PER_IMAGE = (3, 8)  # inclusive; COCO averages about 7 objects per image
+SCALES = ("uniform", "coco")
 ANNOTATIONS_NAME = "annotations.json"
 IMAGES_DIR = "images"
 
 
-def _sizes(rng: np.random.Generator, size: int) -> list[tuple[int, int]]:
+def _uniform_sides(rng: np.random.Generator) -> np.ndarray:
     count = int(rng.integers(OBJECTS_PER_IMAGE[0], OBJECTS_PER_IMAGE[1] + 1))
-    sides = np.exp(rng.uniform(np.log(MIN_SIDE), np.log(MAX_SIDE), count)) * size
+    sides = np.exp(rng.uniform(np.log(MIN_SIDE), np.log(MAX_SIDE), count))
     if rng.uniform() < LARGE_PROB:
-        sides[0] = rng.uniform(*LARGE_SIDE) * size
+        sides[0] = rng.uniform(*LARGE_SIDE)
+    return sides
+
+
+def _coco_sides(rng: np.random.Generator) -> np.ndarray:
+    count = int(rng.integers(COCO_OBJECTS_PER_IMAGE[0], COCO_OBJECTS_PER_IMAGE[1] + 1))
+    shares, lows, highs = (np.array(column) for column in zip(*COCO_BANDS))
+    band = rng.choice(len(COCO_BANDS), size=count, p=shares)
+    return np.exp(rng.uniform(np.log(lows[band]), np.log(highs[band])))
+
+
+def _sizes(rng: np.random.Generator, size: int, scales: str) -> list[tuple[int, int]]:
+    """(width, height) of each object of one image, in pixels, largest area first."""
+    sides = (_coco_sides(rng) if scales == "coco" else _uniform_sides(rng)) * size
+    count = len(sides)
     aspects = np.exp(rng.uniform(-0.3, 0.3, count))
     dims = [(max(3, round(s * a)), max(3, round(s / a))) for s, a in zip(sides, aspects)]
     return sorted(((min(w, size), min(h, size)) for w, h in dims), key=lambda d: -d[0] * d[1])
@@ -62,8 +86,8 @@ def _paint_object(rng, canvas: np.ndarray, box, category) -> list[float]:
     return [float(x + cols[0]), float(y + rows[0]), float(cols[-1] - cols[0] + 1), float(rows[-1] - rows[0] + 1)]
 
 
-def render_image(seed: int, index: int, size: int) -> tuple[np.ndarray, list[tuple[int, list[float]]]]:
-    """One synthetic image and its objects.
+def render_image(seed: int, index: int, size: int, scales: str = "uniform") -> tuple[np.ndarray, list]:
+    """One synthetic image and its objects, with object sizes from the `scales` profile.
 
     Returns:
         (uint8 [S, S, 3] pixels, [(category_id, [x, y, w, h]), ...]).
@@ -72,7 +96,7 @@ def render_image(seed: int, index: int, size: int) -> tuple[np.ndarray, list[tup
     canvas = background(rng, size)
     draw_clutter(rng, canvas, int(rng.integers(2, 7)))
     objects, placed = [], []
-    for dims in _sizes(rng, size):
+    for dims in _sizes(rng, size, scales):
         box = _place(rng, dims, size, placed)
         if box is None:
             continue
@@ -83,29 +107,35 @@ def render_image(seed: int, index: int, size: int) -> tuple[np.ndarray, list[tup
     return (np.clip(noisy, 0.0, 1.0) * 255 + 0.5).astype(np.uint8), objects
 
 
-def _coco_header() -> dict:
+def _coco_header(scales: str) -> dict:
     return {
-        "info": {"description": "spinenet-nas synthetic multi-scale shapes", "version": GENERATOR_VERSION},
+        "info": {"description": "spinenet-nas synthetic multi-scale shapes", "version": GENERATOR_VERSION, "scales": scales},
         "categories": [{"id": c.category_id, "name": c.name, "supercategory": "shape"} for c in CATEGORIES],
     }
 
 
 def generate_synthetic(
-    out_dir: str, images: int = 300, size: int = 128, seed: int = 0, progress: Callable[[int], None] | None = None
+    out_dir: str,
+    images: int = 300,
+    size: int = 128,
+    seed: int = 0,
+    progress: Callable[[int], None] | None = None,
+    scales: str = "uniform",
 ) -> str:
     """Write a synthetic COCO-format data set into `out_dir` (`images/*.png` + `annotations.json`).
 
     Args:
         out_dir: destination folder (created; existing files of the same names are replaced).
         images: number of images. size: their side in pixels. seed: the data set's seed.
+        scales: the object-size profile, one of `SCALES`.
         progress: called with the number of images written so far.
     Returns:
         Path of the annotation file.
     """
     os.makedirs(os.path.join(out_dir, IMAGES_DIR), exist_ok=True)
-    coco = {**_coco_header(), "images": [], "annotations": []}
+    coco = {**_coco_header(scales), "images": [], "annotations": []}
     for index in range(images):
-        pixels, objects = render_image(seed, index, size)
+        pixels, objects = render_image(seed, index, size, scales)
         name = f"{index:06d}.png"
         Image.fromarray(pixels).save(os.path.join(out_dir, IMAGES_DIR, name))
         coco["images"].append({"id": index + 1, "file_name": name, "width": size, "height": size})

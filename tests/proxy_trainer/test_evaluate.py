@@ -8,7 +8,14 @@ import torch
 
 from proxy_trainer.data.coco import load_coco
 from proxy_trainer.data.images import DetectionDataset
-from proxy_trainer.evaluate import METRIC_KEYS, coco_metrics, ground_truth, to_coco_results
+from proxy_trainer.evaluate import (
+    METRIC_KEYS,
+    area_ranges_text,
+    area_thresholds,
+    coco_metrics,
+    ground_truth,
+    to_coco_results,
+)
 from tests.proxy_trainer.coco_fixtures import write_tiny_coco
 
 
@@ -64,3 +71,15 @@ def test_detector_outputs_map_back_to_image_pixels(tiny):
     assert results[0] == {"image_id": 10, "category_id": 3, "bbox": [4.0, 4.0, 20.0, 10.0], "score": 0.5}
     metrics = coco_metrics(ground_truth(tiny), results)
     assert [metrics[k] for k in METRIC_KEYS[:4]] == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_relative_area_ranges_scale_cocos_thresholds_to_the_image(tiny):
+    gt = ground_truth(tiny)
+    assert area_thresholds(gt, "absolute") == (32**2, 96**2)
+    small, medium = area_thresholds(gt, "relative")  # 64-px images: x (64 / 640)
+    assert (round(small, 6), round(medium, 6)) == (10.24, 92.16)
+    assert area_ranges_text(gt, "relative") == "small < 3.2^2 px, medium < 9.6^2 px, large above (relative)"
+    # every box (144..400 px^2) is small at COCO's absolute thresholds and large relative to 64 px
+    metrics = coco_metrics(gt, _perfect(tiny), "relative")
+    assert metrics == {"ap": 1.0, "ap50": 1.0, "ap75": 1.0, "aps": None, "apm": None, "apl": 1.0}
+    assert coco_metrics(gt, [], "relative") == {"ap": 0.0, "ap50": 0.0, "ap75": 0.0, "aps": None, "apm": None, "apl": 0.0}

@@ -1,0 +1,148 @@
+"""Reading the proxy-design study: per setting and reference the final metrics under each
+evaluation lever, the gaps that decide the paper's order, the learning curves, the figure, and
+the progress line printed as trainings end."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from itertools import pairwise
+from pathlib import Path
+
+from design_study.plan import BASELINE, REFERENCES
+from design_study.train import lever_name
+
+METRICS = ("ap", "ap50", "aps", "apm", "apl")
+FIGURE_NAME = "proxy_design_curves.png"  # written beside the JSON
+
+
+def tier_lever(row: dict) -> str:
+    """The lever the setting's own tier reports (raw BN, its threshold and area ranges)."""
+    proxy = row["provenance"]["proxy"]
+    return lever_name("raw", proxy["score_threshold"], proxy["area_ranges"])
+
+
+def precise_lever(row: dict, batches: int = 60) -> str:
+    """The same evaluation after precise BN on `batches` batches."""
+    return tier_lever(row).replace("raw/", f"precise{batches}/", 1)
+
+
+def _mean_se(values: list[float]) -> dict:
+    se = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else None
+    return {"mean": statistics.fmean(values), "se": se, "n": len(values)}
+
+
+def setting_summary(rows: list[dict]) -> dict:
+    """Per reference and lever: mean (± standard error over seeds) of each metric; cost; gaps."""
+    levers = sorted({k for r in rows for k, v in r["final"].items() if isinstance(v, dict)})
+    per_arch: dict[str, dict] = {}
+    for arch in sorted({r["arch"] for r in rows}):
+        mine = [r for r in rows if r["arch"] == arch]
+        per_arch[arch] = {
+            "seeds": sorted(r["seed"] for r in mine),
+            "wall_seconds": _mean_se([r["wall_seconds"] for r in mine]),
+            "train_seconds": _mean_se([r["train_seconds"] for r in mine]),
+            "flops": mine[0]["flops"],
+            "levers": {lever: {m: _mean_se([r["final"][lever][m] or 0.0 for r in mine]) for m in METRICS}
+                       for lever in levers},
+        }
+    return {"per_arch": per_arch, "gaps": gaps(per_arch, levers), "area_ranges": rows[0].get("area_ranges", {})}
+
+
+def gaps(per_arch: dict, levers: list[str]) -> dict:
+    """Per lever: AP of each reference minus r50-fpn's, and whether the paper's order holds."""
+    if BASELINE not in per_arch:
+        return {}
+    result = {}
+    for lever in levers:
+        ap = {a: per_arch[a]["levers"][lever]["ap"]["mean"] for a in per_arch}
+        order = [a for a in ("r50-sd", "r50-fpn", "r0-sp53") if a in ap]
+        result[lever] = {"minus_r50_fpn": {a: round(v - ap[BASELINE], 4) for a, v in ap.items() if a != BASELINE},
+                         "paper_order_r50sd_fpn_sp53": all(ap[x] < ap[y] for x, y in pairwise(order))}
+    return result
+
+
+def curves(rows: list[dict]) -> dict:
+    """Per reference: (images seen, AP raw, AP after precise BN) along its one long run."""
+    out = {}
+    for row in rows:
+        raw, precise = tier_lever(row), precise_lever(row)
+        out[row["arch"]] = [(p["images_seen"], p["levers"][raw]["ap"], p["levers"].get(precise, {}).get("ap"))
+                            for p in row["curve"]]
+    return out
+
+
+def summarize(trainings: list[dict]) -> dict:
+    """Every stage and setting with stored trainings."""
+    ok = [t for t in trainings if t["status"] == "ok"]
+    by: dict[tuple, list[dict]] = {}
+    for row in ok:
+        by.setdefault((row["stage"], row["setting"]), []).append(row)
+    return {f"{stage}/{setting}": {**setting_summary(rows), "curves": curves(rows)}
+            for (stage, setting), rows in sorted(by.items())}
+
+
+def print_summary(summary: dict) -> None:
+    for name, part in summary.items():
+        print(f"\n{name}  ({'; '.join(part['area_ranges'].values())})")
+        for arch, info in sorted(part["per_arch"].items(), key=lambda kv: REFERENCES.index(kv[0])
+                                 if kv[0] in REFERENCES else 99):
+            cells = []
+            for lever in ("raw/0.02/absolute", "raw/0.02/relative", "precise60/0.02/absolute", "precise60/0.02/relative"):
+                if lever in info["levers"]:
+                    m = info["levers"][lever]
+                    cells.append(f"{lever}: AP {m['ap']['mean']:.3f} s/m/l {m['aps']['mean']:.3f}/"
+                                 f"{m['apm']['mean']:.3f}/{m['apl']['mean']:.3f}")
+            print(f"  {arch:12s} {info['wall_seconds']['mean']:7.0f} s  " + " | ".join(cells))
+
+
+def plot(summary: dict, path: Path) -> Path | None:
+    """Each reference's AP (precise BN) against images seen, one column per screen setting, and
+    below it the spinenet-49 - r50-fpn gap."""
+    parts = {k: v for k, v in summary.items() if k.startswith("screen/") and v["curves"]}
+    if not parts:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, len(parts), figsize=(3.2 * len(parts), 5.6), squeeze=False, sharex="col")
+    for col, (name, part) in enumerate(parts.items()):
+        top, bottom = axes[0][col], axes[1][col]
+        for arch, points in sorted(part["curves"].items()):
+            top.plot([p[0] for p in points], [p[2] if p[2] is not None else p[1] for p in points], marker=".", label=arch)
+        top.set_title(name.split("/", 1)[1], fontsize=9)
+        sn, fpn = part["curves"].get("spinenet-49"), part["curves"].get(BASELINE)
+        if sn and fpn:
+            pairs = [(a[0], a[2] - b[2]) for a, b in zip(sn, fpn) if a[2] is not None and b[2] is not None]
+            bottom.plot([p[0] for p in pairs], [p[1] for p in pairs], marker=".", color="black")
+        bottom.axhline(0.0, color="grey", linewidth=0.8)
+        bottom.set_xlabel("images seen")
+    axes[0][0].set_ylabel("AP (precise BN)")
+    axes[1][0].set_ylabel("spinenet-49 - r50-fpn AP")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+class Progress:
+    """'[done/total] name: AP x (precise y) | best so far | ETA' as trainings end."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.started, self.best = total, 0, time.monotonic(), None
+
+    def line(self, row: dict) -> str:
+        self.done += 1
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / self.done * (self.total - self.done)
+        if row["status"] != "ok":
+            return f"[{self.done}/{self.total}] {row['key']}: {row['status']} ({row['error']}) | ETA {eta / 60:.0f} min"
+        ap, precise = row["final"][tier_lever(row)]["ap"], row["final"][precise_lever(row)]["ap"]
+        if self.best is None or precise > self.best[0]:
+            self.best = (precise, row["key"])
+        return (f"[{self.done}/{self.total}] {row['key']}: AP {ap:.3f} (precise BN {precise:.3f}) in "
+                f"{row['wall_seconds']:.0f} s | best {self.best[0]:.3f} {self.best[1]} | ETA {eta / 60:.0f} min")
