@@ -107,7 +107,8 @@ def provenance(proxy, data) -> dict:
             "data": data.to_dict()}
 
 
-def _configs(job: dict):
+def job_configs(job: dict):
+    """(ProxyConfig, DataConfig) of one job: its overrides, epochs and seed, one thread."""
     from proxy_fidelity import tier_configs
 
     from proxy_trainer.data.cache import ensure_synthetic
@@ -141,7 +142,7 @@ def train_job(job: dict) -> dict:
 
     from proxy_trainer.train import train_and_evaluate
 
-    proxy, data = _configs(job)
+    proxy, data = job_configs(job)
     every = 10 if job.get("score_on_training") else 1
     evaluator = LeverEvaluator(proxy, job["epochs"], every)
     started = time.perf_counter()
