@@ -76,9 +76,8 @@ def jobs(stage: str, *, quick: bool, only: list[str] | None, models: Path, jobs:
 
 def prepare_all_data(planned: list[dict]) -> None:
     """Generate each job's synthetic data once, before worker processes share the cache."""
-    from proxy_fidelity import tier_configs
-
+    from design_study.train import job_configs
     from proxy_trainer.data.prepare import prepare_data
 
-    for overrides in {tuple(job["overrides"]) for job in planned}:
-        prepare_data(tier_configs(list(overrides))[1])
+    for job in {tuple(job["overrides"]): job for job in planned}.values():
+        prepare_data(job_configs(job)[1])
