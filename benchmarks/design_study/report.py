@@ -43,6 +43,9 @@ def setting_summary(rows: list[dict]) -> dict:
             "wall_seconds": _mean_se([r["wall_seconds"] for r in mine]),
             "train_seconds": _mean_se([r["train_seconds"] for r in mine]),
             "flops": mine[0]["flops"],
+            "train_seconds_per_epoch": statistics.fmean(r["train_seconds"] / r["epochs"] for r in mine),
+            "precise_bn_seconds": {k.split("/")[0]: statistics.fmean(r["final"][k] for r in mine)
+                                   for k in mine[0]["final"] if k.endswith("/seconds")},
             "levers": {lever: {m: _mean_se([r["final"][lever][m] or 0.0 for r in mine]) for m in METRICS}
                        for lever in levers},
         }

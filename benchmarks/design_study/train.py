@@ -83,7 +83,9 @@ class LeverEvaluator:
         batches = FINAL_BATCHES if epoch == self.epochs else CURVE_BATCHES
         with torch.no_grad(), trained_statistics_kept(model):
             for count in batches:
+                bn_started = time.perf_counter()
                 used = recompute_bn_statistics(model, loaders.statistics, count, device)
+                grid[f"precise{count}/seconds"] = round(time.perf_counter() - bn_started, 2)
                 grid.update(score_grid(self.gt, predict(model, loaders.val, data.val, device), f"precise{count}"))
                 grid[f"precise{count}/batches_used"] = used
         images = epoch * len(loaders.train) * loaders.train.batch_size

@@ -19,10 +19,11 @@ def test_quick_screen_stores_levers_curves_weights_and_resumes(tmp_path, run_ben
     row = next(r for r in rows if r["arch"] == "spinenet-49")
     assert row["status"] == "ok" and row["concurrent"] == 2 and row["provenance"]["proxy"]["seed"] == 0
     assert [p["epoch"] for p in row["curve"]] == [1, 2] and [p["images_seen"] for p in row["curve"]] == [16, 32]
-    levers = {k for k in row["final"] if not k.endswith("batches_used")}
+    levers = {k for k in row["final"] if not k.endswith(("batches_used", "seconds"))}
     assert levers == {f"{bn}/{t}/{a}" for bn in ("raw", "precise15", "precise60") for t in ("0.02", "0.05")
                       for a in ("absolute", "relative")}
     assert row["final"]["precise60/batches_used"] == 2  # the 16 training images in batches of 8
+    assert row["final"]["precise15/seconds"] > 0
     assert row["area_ranges"]["relative"] == "small < 3.2^2 px, medium < 9.6^2 px, large above (relative)"
     state = torch.load(row["weights"], weights_only=True)
     assert any(k.endswith("running_mean") for k in state)
