@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # Ray's token authentication stays on for `make search`; the tests (and the benchmarks' own
 # throw-away local searches) switch it off for themselves only.
 
-.PHONY: install test search lint clean check-tf bench-speed bench-speed-compile bench-controllers bench-overhead bench-memory bench-fidelity bench-gpu bench-store repro-mini ablations
+.PHONY: install test search lint clean check-tf bench-speed bench-speed-compile bench-controllers bench-overhead bench-memory bench-fidelity bench-proxy-design bench-gpu bench-store repro-mini ablations
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -42,6 +42,10 @@ bench-memory: $(STAMP)  ## peak RSS of one cpu-tier trial and of the search driv
 
 bench-fidelity: $(STAMP)  ## does the cpu proxy rank architectures above seed noise
 	$(PY) benchmarks/proxy_fidelity.py
+
+bench-proxy-design: $(STAMP)  ## proxy-design study: ceiling, then the screen (resumable; hours on 2 cores)
+	$(PY) benchmarks/proxy_design.py --stage ceiling
+	$(PY) benchmarks/proxy_design.py --stage screen
 
 bench-store: $(STAMP)  ## size of search.db after 16, 1000 and 2000 trials (replay search, default PPO)
 	$(PY) benchmarks/store_growth.py
