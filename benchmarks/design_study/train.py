@@ -2,8 +2,9 @@
 
 After chosen epochs the model is scored several ways from one set of weights: BN statistics as
 trained (`raw`) or re-estimated (`precise<N>`, N training batches; the weights are untouched and
-the trained statistics restored afterwards, so the run continues exactly as without it), score
-thresholds (`THRESHOLDS`, applied to one prediction made at the lowest) and both area-range modes.
+the trained statistics restored afterwards, so the run continues exactly as without it), both
+area-range modes, and at the last epoch every score threshold of `THRESHOLDS` (applied to one
+prediction made at the lowest; the curve keeps the tier's own threshold).
 The final weights are saved (`torch.save` of the state dict) so further evaluation-only levers
 need no retraining.
 """
@@ -32,12 +33,12 @@ def _rounded(metrics: dict) -> dict:
     return {k: None if v is None else round(v, 4) for k, v in metrics.items()}
 
 
-def score_grid(gt, detections: list[dict], bn: str) -> dict[str, dict]:
-    """Metrics of one prediction at every threshold and area-range mode."""
+def score_grid(gt, detections: list[dict], bn: str, thresholds: tuple[float, ...] = THRESHOLDS) -> dict[str, dict]:
+    """Metrics of one prediction at each threshold and every area-range mode."""
     from proxy_trainer.evaluate import AREA_RANGES, coco_metrics
 
     grid = {}
-    for threshold in THRESHOLDS:
+    for threshold in thresholds:
         kept = [d for d in detections if d["score"] >= threshold]
         for area_ranges in AREA_RANGES:
             grid[lever_name(bn, threshold, area_ranges)] = _rounded(coco_metrics(gt, kept, area_ranges))
@@ -79,19 +80,22 @@ class LeverEvaluator:
         device = next(model.parameters()).device
         self.gt = self.gt or ground_truth(data.val)
         started = time.perf_counter()
-        grid = score_grid(self.gt, predict(model, loaders.val, data.val, device), "raw")
-        batches = FINAL_BATCHES if epoch == self.epochs else CURVE_BATCHES
+        final = epoch == self.epochs
+        thresholds = THRESHOLDS if final else (self.proxy.score_threshold,)  # the curve: the tier's only
+        grid = score_grid(self.gt, predict(model, loaders.val, data.val, device), "raw", thresholds)
+        batches = FINAL_BATCHES if final else CURVE_BATCHES
         with torch.no_grad(), trained_statistics_kept(model):
             for count in batches:
                 bn_started = time.perf_counter()
                 used = recompute_bn_statistics(model, loaders.statistics, count, device)
                 grid[f"precise{count}/seconds"] = round(time.perf_counter() - bn_started, 2)
-                grid.update(score_grid(self.gt, predict(model, loaders.val, data.val, device), f"precise{count}"))
+                detections = predict(model, loaders.val, data.val, device)
+                grid.update(score_grid(self.gt, detections, f"precise{count}", thresholds))
                 grid[f"precise{count}/batches_used"] = used
         images = epoch * len(loaders.train) * loaders.train.batch_size
         self.curve.append({"epoch": epoch, "images_seen": images, "eval_seconds": round(time.perf_counter() - started, 2),
                            "levers": grid})
-        if epoch == self.epochs:
+        if final:
             self.final_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         return grid[lever_name("raw", self.proxy.score_threshold, self.proxy.area_ranges)]
 
