@@ -46,10 +46,15 @@ def load(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
+def _identity(row: dict) -> tuple:
+    """What makes a stored training reusable: its key, overrides and epochs (a changed setting retrains)."""
+    return row["key"], tuple(row["overrides"]), row["epochs"]
+
+
 def run_stage(jobs: list[dict], workers: int, out_dir: Path, study: dict) -> None:
     """Train every job not yet stored, storing each as it ends."""
-    done = {t["key"] for t in study["trainings"] if t["status"] == "ok"}
-    todo = [job for job in jobs if job["key"] not in done]
+    done = {_identity(t) for t in study["trainings"] if t["status"] == "ok"}
+    todo = [job for job in jobs if _identity(job) not in done]
     study["trainings"] = [t for t in study["trainings"] if t["status"] == "ok" or t["key"] not in {j["key"] for j in todo}]
     print(f"{len(jobs) - len(todo)} of {len(jobs)} trainings stored; {len(todo)} to train, {workers} at a time", flush=True)
     if not todo:

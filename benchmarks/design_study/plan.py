@@ -15,22 +15,19 @@ CEILING_ARCHS = ("r50-fpn", "spinenet-49")
 BASELINE = "r50-fpn"  # trained with spec None
 STUDY_DATA = ["data.synth_images=364", "data.heldout_images=128"]  # 236 training images, as the tier
 
+COCO_SCALES = ["data.synth_scales=coco", "proxy.area_ranges=relative"]  # COCO's object mix, scored relative
 # name -> (overrides after proxy=cpu, epochs of the long run). Sizes: synthetic images at least
 # as large as the input (never upsampled); coco-profile settings score with relative area ranges.
 SCREEN = {  # in the order they are trained
-    "s96-coco": (["proxy.image_size=96", "data.synth_size=128", "data.synth_scales=coco",
-                  "proxy.area_ranges=relative"], 12),
-    "s160-coco": (["proxy.image_size=160", "data.synth_size=160", "data.synth_scales=coco",
-                   "proxy.area_ranges=relative"], 12),
+    "s96-coco": (["proxy.image_size=96", "data.synth_size=128", *COCO_SCALES], 12),
+    "s160-coco": (["proxy.image_size=160", "data.synth_size=160", *COCO_SCALES], 12),
+    "s160-coco-e24": (["proxy.image_size=160", "data.synth_size=160", *COCO_SCALES], 24),
+    "s224-coco": (["proxy.image_size=224", "data.synth_size=224", *COCO_SCALES], 12),
     "s96-uniform": (["proxy.image_size=96", "data.synth_size=128"], 12),
-    "s96-uniform-e36": (["proxy.image_size=96", "data.synth_size=128"], 36),
-    "s96-coco-e36": (["proxy.image_size=96", "data.synth_size=128", "data.synth_scales=coco",
-                      "proxy.area_ranges=relative"], 36),
-    "s160-coco-anchor2": (["proxy.image_size=160", "data.synth_size=160", "data.synth_scales=coco",
-                           "proxy.area_ranges=relative", "proxy.model.anchor_size=2.0"], 12),
-    "s224-coco": (["proxy.image_size=224", "data.synth_size=224", "data.synth_scales=coco",
-                   "proxy.area_ranges=relative"], 12),
     "s160-uniform": (["proxy.image_size=160", "data.synth_size=160"], 12),
+    "s160-coco-anchor2": (["proxy.image_size=160", "data.synth_size=160", *COCO_SCALES, "proxy.model.anchor_size=2.0"], 12),
+    "s96-uniform-e36": (["proxy.image_size=96", "data.synth_size=128"], 36),
+    "s96-coco-e36": (["proxy.image_size=96", "data.synth_size=128", *COCO_SCALES], 36),
 }
 CEILING = (["proxy.image_size=128", "data.synth_size=128", "data.synth_images=32"], 200)
 FINAL: dict[str, tuple[list[str], int]] = {}  # filled from the screen's evidence

@@ -149,7 +149,7 @@ def train_job(job: dict) -> dict:
     from proxy_trainer.train import train_and_evaluate
 
     proxy, data = job_configs(job)
-    every = 10 if job.get("score_on_training") else 1
+    every = 10 if job.get("score_on_training") else max(1, job["epochs"] // 12)  # about 12 curve points
     evaluator = LeverEvaluator(proxy, job["epochs"], every)
     started = time.perf_counter()
     result = train_and_evaluate(_spec(job.get("spec_json") or job["arch"]), proxy, data, evaluator=evaluator)
