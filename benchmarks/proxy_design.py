@@ -10,15 +10,20 @@ rerun trains only what is missing):
   (the learning curve against images seen) and keeps its final weights, to which the
   evaluation-only levers are applied afterwards without retraining (precise BN and its batch
   count, score threshold, area ranges).
-- `final`: the chosen settings with seeds 0-2 (choosing) and 3-5 plus seeded random specs
-  (confirming).
+- `choose`: seeds 1-2 of the references for the settings named with `--only` (with the screen's
+  seed 0: seeds 0-2 choose the tier);
+- `confirm`: fresh seeds 3-5 of the references and of 4 seeded random specs not used in choosing;
+- `rank`: 12 architectures (the references and 8 random specs), one seed, at the setting's epochs
+  and at 3x them, for the rank agreement of the short schedule with the long one.
+A training already stored by another stage with the same architecture, seed, overrides and
+epochs is reused, not retrained.
 
 Trainings run in their own processes, one thread each, `--jobs` at once (2: as a search runs them
 on 2 cores), so their seconds are those a search pays. Spread decomposition and rank statistics
 are the proxy-fidelity benchmark's own functions.
 
-Usage: python benchmarks/proxy_design.py [--stage ceiling|screen|final] [--jobs J] [--quick]
-                                         [--out DIR] [--models DIR] [--only SETTING ...]
+Usage: python benchmarks/proxy_design.py [--stage ceiling|screen|choose|confirm|rank] [--jobs J]
+                                         [--quick] [--out DIR] [--models DIR] [--only SETTING ...]
 Writes results/benchmarks/proxy_design.json (or DIR/proxy_design.json); weights under --models
 (default runs/proxy_design/, outside git).
 """
@@ -47,15 +52,31 @@ def load(path: Path) -> dict:
 
 
 def _identity(row: dict) -> tuple:
-    """What makes a stored training reusable: its key, overrides and epochs (a changed setting retrains)."""
-    return row["key"], tuple(row["overrides"]), row["epochs"]
+    """What a training is, whatever stage asked for it: architecture, seed, overrides, epochs."""
+    return row["arch"], row["seed"], tuple(row["overrides"]), row["epochs"], bool(row.get("score_on_training"))
+
+
+def reuse_stored(jobs: list[dict], study: dict) -> list[dict]:
+    """Store, under each job's own key, a finished training of the same identity from another
+    stage (e.g. the screen's seed 0 in the rank stage); returns the jobs still to train."""
+    stored = {_identity(t): t for t in study["trainings"] if t["status"] == "ok"}
+    keys = {t["key"] for t in study["trainings"] if t["status"] == "ok"}
+    todo = []
+    for job in jobs:
+        twin = stored.get(_identity(job))
+        if twin is None:
+            todo.append(job)
+        elif job["key"] not in keys:
+            study["trainings"].append({**twin, **{k: job[k] for k in ("key", "stage", "setting")},
+                                       "reused_from": twin["key"]})
+    return todo
 
 
 def run_stage(jobs: list[dict], workers: int, out_dir: Path, study: dict) -> None:
     """Train every job not yet stored, storing each as it ends."""
-    done = {_identity(t) for t in study["trainings"] if t["status"] == "ok"}
-    todo = [job for job in jobs if _identity(job) not in done]
-    study["trainings"] = [t for t in study["trainings"] if t["status"] == "ok" or t["key"] not in {j["key"] for j in todo}]
+    todo = reuse_stored(jobs, study)
+    todo_keys = {j["key"] for j in todo}
+    study["trainings"] = [t for t in study["trainings"] if t["status"] == "ok" or t["key"] not in todo_keys]
     print(f"{len(jobs) - len(todo)} of {len(jobs)} trainings stored; {len(todo)} to train, {workers} at a time", flush=True)
     if not todo:
         return
@@ -73,7 +94,7 @@ def run_stage(jobs: list[dict], workers: int, out_dir: Path, study: dict) -> Non
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stage", choices=plan.STAGES, default="screen", help="which trainings (default screen)")
-    parser.add_argument("--only", nargs="*", help="screen: only these setting names")
+    parser.add_argument("--only", nargs="*", help="only these screen settings (choose, confirm and rank need them)")
     parser.add_argument("--jobs", type=int, default=2, help="trainings at once, one thread each (default 2)")
     parser.add_argument("--quick", action="store_true", help="tiny settings that finish in seconds (tests)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder of the JSON")

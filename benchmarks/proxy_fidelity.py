@@ -53,6 +53,16 @@ def kendall_tau(xs: list[float], ys: list[float]) -> float:
     return score / len(pairs)
 
 
+def kendall_tau_b(xs: list[float], ys: list[float]) -> float | None:
+    """Kendall's tau-b: tau-a corrected for ties (1 for identical orders even with repeated
+    values, as bootstrap resamples have); None when a side is constant."""
+    pairs = list(itertools.combinations(range(len(xs)), 2))
+    score = sum(_sign((xs[i] - xs[j]) * (ys[i] - ys[j])) for i, j in pairs)
+    untied_x = sum(xs[i] != xs[j] for i, j in pairs)
+    untied_y = sum(ys[i] != ys[j] for i, j in pairs)
+    return score / (untied_x * untied_y) ** 0.5 if untied_x and untied_y else None
+
+
 def _sign(value: float) -> int:
     return (value > 0) - (value < 0)
 

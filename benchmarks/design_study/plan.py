@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-STAGES = ("ceiling", "screen", "final")
+STAGES = ("ceiling", "screen", "choose", "confirm", "rank")
 REFERENCES = ("r50-sd", "r50-fpn", "r0-sp53", "spinenet-49")
 CEILING_ARCHS = ("r50-fpn", "spinenet-49")
 BASELINE = "r50-fpn"  # trained with spec None
@@ -30,8 +30,11 @@ SCREEN = {  # in the order they are trained
     "s96-coco-e36": (["proxy.image_size=96", "data.synth_size=128", *COCO_SCALES], 36),
 }
 CEILING = (["proxy.image_size=128", "data.synth_size=128", "data.synth_images=32"], 200)
-FINAL: dict[str, tuple[list[str], int]] = {}  # filled from the screen's evidence
-CHOOSING_SEEDS, CONFIRMING_SEEDS, CONFIRMING_RANDOM = (0, 1, 2), (3, 4, 5), 4
+CHOOSING_SEEDS = (1, 2)  # with the screen's seed 0: seeds 0-2 choose the tier
+CONFIRMING_SEEDS = (3, 4, 5)  # fresh seeds confirm it
+CONFIRMING_RANDOM = (19, 4)  # (sampling seed, count): random resnet50 specs not used in choosing
+RANK_RANDOM = (23, 8)  # with the 4 references: 12 architectures for the rank-agreement stage
+RANK_FACTOR = 3  # the longer schedule of the rank stage: this many times the setting's epochs
 QUICK = {  # tiny settings for tests: 64-px images, 2 epochs
     "ceiling": (["proxy=smoke", "data.synth_size=64", "data.synth_images=8"], 2),
     "screen": {"q64": (["proxy=smoke", "data.synth_size=64", "data.synth_images=24", "data.heldout_images=8"], 2)},
@@ -52,25 +55,63 @@ def ceiling_jobs(quick: bool, models: Path) -> list[dict]:
     return [{**job, "score_on_training": True} for job in jobs]
 
 
-def screen_jobs(quick: bool, only: list[str] | None, models: Path) -> list[dict]:
-    """One seed (0) of each reference per screen setting."""
-    settings = QUICK["screen"] if quick else {k: (["proxy=cpu", *STUDY_DATA, *v[0]], v[1]) for k, v in SCREEN.items()}
+def _settings(quick: bool) -> dict[str, tuple[list[str], int]]:
+    if quick:
+        return QUICK["screen"]
+    return {k: (["proxy=cpu", *STUDY_DATA, *v[0]], v[1]) for k, v in SCREEN.items()}
+
+
+def _chosen(quick: bool, only: list[str] | None, stage: str) -> dict[str, tuple[list[str], int]]:
+    settings = _settings(quick)
     unknown = sorted(set(only or ()) - set(settings))
     if unknown:
         raise SystemExit(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(settings)}")
-    return [_job("screen", name, arch, 0, overrides, epochs, models)
-            for name, (overrides, epochs) in settings.items() if not only or name in only
-            for arch in REFERENCES]
+    if stage != "screen" and not only:
+        raise SystemExit(f"stage {stage} needs --only SETTING ... (the settings chosen from the screen)")
+    return {k: v for k, v in settings.items() if not only or k in only}
+
+
+def random_specs(seed: int, count: int) -> dict[str, str]:
+    """Name -> spec JSON of `count` seeded samples of the resnet50 space."""
+    import json
+
+    from search_space import SearchSpace
+    from search_space.serialize import spec_to_dict
+
+    space = SearchSpace.from_seed("resnet50")
+    specs = [space.sample_spec(seed, k) for k in range(count)]
+    return {spec.name: json.dumps(spec_to_dict(spec), sort_keys=True) for spec in specs}
+
+
+def _arch_jobs(stage, setting, archs: dict, seeds, overrides, epochs, models) -> list[dict]:
+    return [{**_job(stage, setting, name, seed, overrides, epochs, models), **({"spec_json": spec} if spec else {})}
+            for seed in seeds for name, spec in archs.items()]
+
+
+def stage_jobs(stage: str, quick: bool, only: list[str] | None, models: Path) -> list[dict]:
+    """screen: seed 0 of the references per setting; choose: seeds 1-2 of them; confirm: seeds
+    3-5 of the references and of fresh random specs; rank: 12 architectures, one seed, at the
+    setting's epochs and `RANK_FACTOR` times them."""
+    references = dict.fromkeys(REFERENCES)
+    out = []
+    for name, (overrides, epochs) in _chosen(quick, only, stage).items():
+        if stage == "screen":
+            out += _arch_jobs(stage, name, references, (0,), overrides, epochs, models)
+        elif stage == "choose":
+            out += _arch_jobs(stage, name, references, CHOOSING_SEEDS, overrides, epochs, models)
+        elif stage == "confirm":
+            archs = {**references, **random_specs(*CONFIRMING_RANDOM)}
+            out += _arch_jobs(stage, name, archs, CONFIRMING_SEEDS, overrides, epochs, models)
+        else:
+            archs = {**references, **random_specs(*RANK_RANDOM)}
+            for factor in (1, RANK_FACTOR):
+                out += _arch_jobs(stage, f"{name}-x{factor}", archs, (0,), overrides, epochs * factor, models)
+    return out
 
 
 def jobs(stage: str, *, quick: bool, only: list[str] | None, models: Path, jobs: int) -> list[dict]:
     """Every training of a stage; `jobs` (trainings at once) is recorded with each."""
-    if stage == "ceiling":
-        planned = ceiling_jobs(quick, models)
-    elif stage == "screen":
-        planned = screen_jobs(quick, only, models)
-    else:
-        raise SystemExit("stage 'final' is planned once the screen has chosen its settings (FINAL is empty)")
+    planned = ceiling_jobs(quick, models) if stage == "ceiling" else stage_jobs(stage, quick, only, models)
     return [{**job, "concurrent": jobs} for job in planned]
 
 

@@ -9,7 +9,7 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
-from design_study.plan import BASELINE, REFERENCES
+from design_study.plan import BASELINE, RANK_FACTOR, REFERENCES
 from design_study.train import lever_name
 
 METRICS = ("ap", "ap50", "aps", "apm", "apl")
@@ -75,14 +75,82 @@ def curves(rows: list[dict]) -> dict:
     return out
 
 
+def group_of(row: dict) -> str:
+    """Summary group of a stored training: the screen's seed 0 and the choosing seeds pool."""
+    return "screen" if row["stage"] in ("screen", "choose") else row["stage"]
+
+
+def spread(per_arch_rows: dict[str, list[dict]], lever: str) -> dict | None:
+    """Between/within spread of AP under one lever (architectures with at least two seeds)."""
+    from proxy_fidelity import spread_decomposition
+
+    ap = {a: [r["final"][lever]["ap"] or 0.0 for r in rows] for a, rows in per_arch_rows.items() if len(rows) > 1}
+    return spread_decomposition(ap) if len(ap) > 1 else None
+
+
+def paper_order(per_arch: dict, lever: str) -> dict:
+    """Target (a): r50-sd < r50-fpn < r0-sp53, each beyond 2 combined standard errors, and
+    spinenet-49 not below r50-fpn by more than 2 (stretch: above it by more than 2)."""
+
+    def beyond(low: str, high: str) -> float | None:  # (high - low) in combined standard errors
+        a, b = (per_arch.get(x, {}).get("levers", {}).get(lever, {}).get("ap") for x in (low, high))
+        if not a or not b or a["se"] is None or b["se"] is None:
+            return None
+        combined = (a["se"] ** 2 + b["se"] ** 2) ** 0.5
+        return (b["mean"] - a["mean"]) / combined if combined else None
+
+    z = {"fpn_over_sd": beyond("r50-sd", BASELINE), "sp53_over_fpn": beyond(BASELINE, "r0-sp53"),
+         "sn49_over_fpn": beyond(BASELINE, "spinenet-49")}
+    known = all(v is not None for v in z.values())
+    return {"z": z, "holds": known and z["fpn_over_sd"] > 2 and z["sp53_over_fpn"] > 2 and z["sn49_over_fpn"] > -2,
+            "stretch": known and z["sn49_over_fpn"] > 2}
+
+
+def rank_agreement(short: dict, long: dict, lever: str, resamples: int = 2000, seed: int = 0) -> dict:
+    """Kendall tau (tau-b) and Spearman rho of mean AP between two schedules, with 95% bootstrap
+    intervals over the architectures (seeded resampling with replacement)."""
+    import random
+
+    from proxy_fidelity import kendall_tau_b, spearman_rho
+
+    names = sorted(set(short["per_arch"]) & set(long["per_arch"]))
+    xs = [short["per_arch"][n]["levers"][lever]["ap"]["mean"] for n in names]
+    ys = [long["per_arch"][n]["levers"][lever]["ap"]["mean"] for n in names]
+    rng = random.Random(seed)
+    taus, rhos = [], []
+    for _ in range(resamples):
+        pick = [rng.randrange(len(names)) for _ in names]
+        if len({xs[i] for i in pick}) > 1 and len({ys[i] for i in pick}) > 1:
+            taus.append(kendall_tau_b([xs[i] for i in pick], [ys[i] for i in pick]))
+            rhos.append(spearman_rho([xs[i] for i in pick], [ys[i] for i in pick]))
+
+    def interval(values):
+        values = sorted(v for v in values if v is not None)
+        return [values[int(0.025 * len(values))], values[int(0.975 * len(values)) - 1]] if values else None
+
+    return {"architectures": len(names), "kendall_tau": kendall_tau_b(xs, ys), "spearman_rho": spearman_rho(xs, ys),
+            "kendall_tau_95": interval(taus), "spearman_rho_95": interval(rhos), "resamples": resamples}
+
+
 def summarize(trainings: list[dict]) -> dict:
-    """Every stage and setting with stored trainings."""
-    ok = [t for t in trainings if t["status"] == "ok"]
+    """Every group and setting with stored trainings; for rank settings, their agreement."""
     by: dict[tuple, list[dict]] = {}
-    for row in ok:
-        by.setdefault((row["stage"], row["setting"]), []).append(row)
-    return {f"{stage}/{setting}": {**setting_summary(rows), "curves": curves(rows)}
-            for (stage, setting), rows in sorted(by.items())}
+    for row in (t for t in trainings if t["status"] == "ok"):
+        by.setdefault((group_of(row), row["setting"]), []).append(row)
+    summary = {}
+    for (group, setting), rows in sorted(by.items()):
+        part = {**setting_summary(rows), "curves": curves(rows)}
+        per_arch_rows = {a: [r for r in rows if r["arch"] == a] for a in part["per_arch"]}
+        for lever in (tier_lever(rows[0]), precise_lever(rows[0])):
+            part.setdefault("spread", {})[lever] = spread(per_arch_rows, lever)
+            part.setdefault("paper_order", {})[lever] = paper_order(part["per_arch"], lever)
+        summary[f"{group}/{setting}"] = part
+    for name in [k for k in summary if k.startswith("rank/") and k.endswith("-x1")]:
+        long = f"{name[:-3]}-x{RANK_FACTOR}"
+        if long in summary:
+            lever = precise_lever(by[("rank", name.split("/", 1)[1])][0])
+            summary[name]["agreement_with_longer"] = rank_agreement(summary[name], summary[long], lever)
+    return summary
 
 
 def print_summary(summary: dict) -> None:

@@ -158,7 +158,7 @@ def train_job(job: dict) -> dict:
         Path(job["weights"]).parent.mkdir(parents=True, exist_ok=True)
         torch.save(evaluator.final_state, job["weights"])
     keep = ("status", "error", "params", "flops", "train_seconds", "train_images", "val_images")
-    return {**{k: v for k, v in job.items() if k != "spec_json"}, **{k: result.get(k) for k in keep},
+    return {**job, **{k: result.get(k) for k in keep},
             "wall_seconds": round(wall, 1), "curve": evaluator.curve,
             "final": evaluator.curve[-1]["levers"] if evaluator.curve else {},
             "area_ranges": _area_text(evaluator), "provenance": provenance(proxy, data)}

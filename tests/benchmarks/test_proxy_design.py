@@ -62,3 +62,63 @@ def test_gaps_and_paper_order(load_benchmark):
     out = gaps(per_arch, [lever])[lever]
     assert out["paper_order_r50sd_fpn_sp53"] is True
     assert out["minus_r50_fpn"] == {"r50-sd": -0.1, "r0-sp53": 0.1, "spinenet-49": -0.05}
+
+
+def _arch(mean, se):
+    return {"levers": {"raw/0.02/absolute": {"ap": {"mean": mean, "se": se}}}}
+
+
+def test_paper_order_needs_each_gap_beyond_two_combined_standard_errors(load_benchmark):
+    load_benchmark("common")
+    from design_study.report import paper_order
+
+    lever = "raw/0.02/absolute"
+    per_arch = {"r50-sd": _arch(0.10, 0.01), "r50-fpn": _arch(0.20, 0.01), "r0-sp53": _arch(0.25, 0.01),
+                "spinenet-49": _arch(0.18, 0.01)}
+    out = paper_order(per_arch, lever)
+    assert out["z"]["fpn_over_sd"] == pytest.approx(0.1 / (2 * 0.01**2) ** 0.5)  # 7.07
+    assert out["z"]["sn49_over_fpn"] == pytest.approx(-0.02 / (2 * 0.01**2) ** 0.5)  # -1.41: within 2
+    assert out["holds"] is True and out["stretch"] is False
+    per_arch["r0-sp53"] = _arch(0.22, 0.01)  # 0.02 above r50-fpn: 1.41 combined standard errors
+    assert paper_order(per_arch, lever)["holds"] is False
+
+
+def test_rank_agreement_of_identical_and_reversed_schedules(load_benchmark):
+    load_benchmark("common")
+    from design_study.report import rank_agreement
+
+    lever = "raw/0.02/absolute"
+    short = {"per_arch": {f"a{i}": _arch(i / 10, 0.0) for i in range(6)}}
+    same = rank_agreement(short, short, lever, resamples=200)
+    assert same["kendall_tau"] == 1.0 and same["kendall_tau_95"] == [1.0, 1.0] and same["architectures"] == 6
+    reversed_ = {"per_arch": {f"a{i}": _arch(-i / 10, 0.0) for i in range(6)}}
+    assert rank_agreement(short, reversed_, lever, resamples=200)["spearman_rho"] == pytest.approx(-1.0)
+
+
+def test_stages_plan_their_seeds_and_architectures(load_benchmark, tmp_path):
+    load_benchmark("common")
+    from design_study import plan
+
+    kwargs = {"quick": False, "only": ["s160-coco"], "models": tmp_path, "jobs": 2}
+    choose = plan.jobs("choose", **kwargs)
+    assert sorted({j["seed"] for j in choose}) == [1, 2] and len(choose) == 8
+    confirm = plan.jobs("confirm", **kwargs)
+    assert sorted({j["seed"] for j in confirm}) == [3, 4, 5] and len(confirm) == 3 * 8
+    assert sorted({j["arch"] for j in confirm if "spec_json" in j}) == [f"resnet50-s19-{k}" for k in range(4)]
+    rank = plan.jobs("rank", **kwargs)
+    assert len(rank) == 2 * 12 and sorted({j["epochs"] for j in rank}) == [12, 36]
+    with pytest.raises(SystemExit, match="needs --only"):
+        plan.jobs("rank", **{**kwargs, "only": None})
+
+
+def test_a_training_of_the_same_identity_is_reused_under_the_new_key(load_benchmark, tmp_path):
+    design = load_benchmark("proxy_design")
+    from design_study import plan
+
+    screen = plan.jobs("screen", quick=False, only=["s160-coco"], models=tmp_path, jobs=2)
+    rank = plan.jobs("rank", quick=False, only=["s160-coco"], models=tmp_path, jobs=2)
+    study = {"trainings": [{**job, "status": "ok", "final": {}} for job in screen]}
+    todo = design.reuse_stored(rank, study)
+    assert len(todo) == 24 - 4  # the references' seed 0 at 12 epochs is the screen's own training
+    reused = [t for t in study["trainings"] if t.get("reused_from")]
+    assert sorted(t["key"] for t in reused) == sorted(f"rank/s160-coco-x1/{a}/seed0" for a in plan.REFERENCES)

@@ -18,6 +18,14 @@ def test_kendall_tau_counts_concordant_minus_discordant_pairs(fidelity):
     assert fidelity.kendall_tau([1, 2, 3], [1, 3, 2]) == pytest.approx(1 / 3)
 
 
+def test_kendall_tau_b_corrects_for_ties(fidelity):
+    assert fidelity.kendall_tau_b([1, 1, 2, 3], [5, 5, 6, 7]) == 1.0  # tau-a would give 5/6
+    assert fidelity.kendall_tau([1, 1, 2, 3], [5, 5, 6, 7]) == pytest.approx(5 / 6)
+    # one tie in x only: 5 concordant pairs, 5 untied in x, 6 untied in y -> 5 / sqrt(5 * 6)
+    assert fidelity.kendall_tau_b([1, 1, 2, 3], [5, 6, 7, 8]) == pytest.approx(5 / 30**0.5)
+    assert fidelity.kendall_tau_b([1, 2, 3], [4, 4, 4]) is None
+
+
 def test_ranks_average_ties_and_spearman(fidelity):
     assert fidelity.ranks([0.3, 0.1, 0.3, 0.2]) == [3.5, 1.0, 3.5, 2.0]
     assert fidelity.spearman_rho([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
