@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder of the JSON")
     parser.add_argument("--models", type=Path, default=MODELS_DIR, help="folder of the trained weights")
     parser.add_argument("--summary-only", action="store_true", help="train nothing; summarize what is stored")
+    parser.add_argument("--markdown", action="store_true", help="also print the summary as a markdown table")
     args = parser.parse_args(argv)
     study = load(args.out / f"{NAME}.json")
     if not args.summary_only:
@@ -107,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         run_stage(jobs, args.jobs, args.out, study)
     summary = report.summarize(study["trainings"])
     report.print_summary(summary)
+    if args.markdown:
+        print("\n" + report.markdown_table(summary))
     path = write_json(NAME, {"trainings": study["trainings"], "summary": summary}, args.out)
     figure = report.plot(summary, args.out / report.FIGURE_NAME)
     print(f"\nwrote {path}" + (f" and {figure}" if figure else ""))

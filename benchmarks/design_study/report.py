@@ -167,6 +167,31 @@ def print_summary(summary: dict) -> None:
             print(f"  {arch:12s} {info['wall_seconds']['mean']:7.0f} s  " + " | ".join(cells))
 
 
+def markdown_table(summary: dict) -> str:
+    """One row per group/setting and reference: AP raw and after precise BN (60 batches), AP50,
+    APs/APm/APl (precise BN), seeds, training and wall seconds (results/README.md)."""
+    lines = ["| setting | reference | AP | AP precise BN | AP50 | APs / APm / APl | seeds | train s | wall s |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, part in summary.items():
+        for arch in sorted(part["per_arch"], key=lambda a: REFERENCES.index(a) if a in REFERENCES else 99):
+            info = part["per_arch"][arch]
+            raw, precise = (info["levers"][lv] for lv in _lever_pair(part))
+            cells = [name, arch, _mean(raw["ap"]), _mean(precise["ap"]), _mean(precise["ap50"]),
+                     " / ".join(f"{precise[m]['mean']:.3f}" for m in ("aps", "apm", "apl")),
+                     len(info["seeds"]), f"{info['train_seconds']['mean']:.0f}", f"{info['wall_seconds']['mean']:.0f}"]
+            lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def _lever_pair(part: dict) -> tuple[str, str]:
+    tier = next(iter(part["paper_order"]))
+    return tier, tier.replace("raw/", "precise60/", 1)
+
+
+def _mean(value: dict) -> str:
+    return f"{value['mean']:.3f}" + (f" ± {value['se']:.3f}" if value["se"] is not None else "")
+
+
 def plot(summary: dict, path: Path) -> Path | None:
     """Each reference's AP (precise BN) against images seen, one column per screen setting, and
     below it the spinenet-49 - r50-fpn gap."""
