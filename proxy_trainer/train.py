@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
+from pycocotools.coco import COCO
 from torch.utils.data import DataLoader
 
 from proxy_trainer.complexity import count_params_flops
@@ -178,17 +179,19 @@ def train_and_evaluate(spec: ArchSpec | None, proxy_cfg: ProxyConfig, data_cfg: 
 
 
 def evaluate_model(model: torch.nn.Module, loaders: Loaders, data: PreparedData, cfg: ProxyConfig,
-                   device: torch.device) -> dict:
-    """COCO AP of a trained detector on the reward set, after precise BN when the config asks."""
+                   device: torch.device, gt: COCO | None = None) -> dict:
+    """COCO AP of a trained detector on the reward set (`gt`: its index, built when not given),
+    after precise BN when the config asks."""
     recompute_bn_statistics(model, loaders.statistics, cfg.precise_bn_batches, device)
-    gt = ground_truth(data.val)
+    gt = ground_truth(data.val) if gt is None else gt
     return coco_metrics(gt, predict(model, loaders.val, data.val, device), cfg.area_ranges)
 
 
 def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, device, hooks) -> dict:
     report, progress, evaluator = hooks
     if evaluator is None:
-        evaluator = lambda model, loaders, data, epoch: evaluate_model(model, loaders, data, cfg, device)
+        gt = ground_truth(data.val)  # once per run, not per epoch
+        evaluator = lambda model, loaders, data, epoch: evaluate_model(model, loaders, data, cfg, device, gt)
     num_classes = data.train.num_classes
     params, flops = count_params_flops(spec, cfg.model, num_classes=num_classes, image_size=cfg.image_size)
     model = prepare_model(spec, cfg, num_classes, device)

@@ -128,18 +128,17 @@ def job_configs(job: dict):
     return proxy, data
 
 
-def _spec(arch: str):
+def _spec(job: dict):
+    """The job's backbone: its spec JSON (random specs), a builtin by name, or None (r50-fpn)."""
+    import json
+
     from design_study.plan import BASELINE
     from search_space import get_builtin
     from search_space.serialize import spec_from_dict
 
-    if arch == BASELINE:
-        return None
-    if arch.startswith("{"):
-        import json
-
-        return spec_from_dict(json.loads(arch))
-    return get_builtin(arch)
+    if "spec_json" in job:
+        return spec_from_dict(json.loads(job["spec_json"]))
+    return None if job["arch"] == BASELINE else get_builtin(job["arch"])
 
 
 def train_job(job: dict) -> dict:
@@ -152,7 +151,7 @@ def train_job(job: dict) -> dict:
     every = 10 if job.get("score_on_training") else max(1, job["epochs"] // 12)  # about 12 curve points
     evaluator = LeverEvaluator(proxy, job["epochs"], every)
     started = time.perf_counter()
-    result = train_and_evaluate(_spec(job.get("spec_json") or job["arch"]), proxy, data, evaluator=evaluator)
+    result = train_and_evaluate(_spec(job), proxy, data, evaluator=evaluator)
     wall = time.perf_counter() - started
     if evaluator.final_state is not None:
         Path(job["weights"]).parent.mkdir(parents=True, exist_ok=True)
