@@ -91,7 +91,8 @@ def _arch_jobs(stage, setting, archs: dict, seeds, overrides, epochs, models) ->
 def stage_jobs(stage: str, quick: bool, only: list[str] | None, models: Path) -> list[dict]:
     """screen: seed 0 of the references per setting; choose: seeds 1-2 of them; confirm: seeds
     3-5 of the references and of fresh random specs; rank: 12 architectures, one seed, at the
-    setting's epochs and `RANK_FACTOR` times them."""
+    setting's epochs and `RANK_FACTOR` times them. Only the screen draws learning curves; later
+    stages evaluate (the whole lever grid) after their last epoch alone, at half the wall time."""
     references = dict.fromkeys(REFERENCES)
     out = []
     for name, (overrides, epochs) in _chosen(quick, only, stage).items():
@@ -106,7 +107,7 @@ def stage_jobs(stage: str, quick: bool, only: list[str] | None, models: Path) ->
             archs = {**references, **random_specs(*RANK_RANDOM)}
             for factor in (1, RANK_FACTOR):
                 out += _arch_jobs(stage, f"{name}-x{factor}", archs, (0,), overrides, epochs * factor, models)
-    return out
+    return out if stage == "screen" else [{**job, "final_only": True} for job in out]
 
 
 def jobs(stage: str, *, quick: bool, only: list[str] | None, models: Path, jobs: int) -> list[dict]:

@@ -66,9 +66,10 @@ def gaps(per_arch: dict, levers: list[str]) -> dict:
 
 
 def curves(rows: list[dict]) -> dict:
-    """Per reference: (images seen, AP raw, AP after precise BN) along its one long run."""
+    """Per reference: (images seen, AP raw, AP after precise BN) along its one long run (the row
+    with the most curve points: later stages evaluate their last epoch only)."""
     out = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda r: len(r["curve"])):
         raw, precise = tier_lever(row), precise_lever(row)
         out[row["arch"]] = [(p["images_seen"], p["levers"][raw]["ap"], p["levers"].get(precise, {}).get("ap"))
                             for p in row["curve"]]

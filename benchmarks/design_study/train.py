@@ -5,6 +5,7 @@ trained (`raw`) or re-estimated (`precise<N>`, N training batches; the weights a
 the trained statistics restored afterwards, so the run continues exactly as without it), both
 area-range modes, and at the last epoch every score threshold of `THRESHOLDS` (applied to one
 prediction made at the lowest; the curve keeps the tier's own threshold).
+Stages after the screen evaluate after the last epoch only (`final_only`).
 The final weights are saved (`torch.save` of the state dict) so further evaluation-only levers
 need no retraining.
 """
@@ -60,13 +61,15 @@ class LeverEvaluator:
     """The study's `evaluator` for `train_and_evaluate`: the lever grid on chosen epochs, the
     tier's own metrics returned to the training loop."""
 
-    def __init__(self, proxy, epochs: int, every: int) -> None:
+    def __init__(self, proxy, epochs: int, every: int | None) -> None:
         self.proxy, self.epochs, self.every = proxy, epochs, every
         self.curve: list[dict] = []
         self.final_state: dict | None = None
         self.gt = None
 
     def _wanted(self, epoch: int) -> bool:
+        if self.every is None:  # no learning curve: the last epoch only
+            return epoch == self.epochs
         return epoch == self.epochs or epoch % self.every == 0 or epoch <= min(self.every, 4)
 
     def __call__(self, model, loaders, data, epoch: int) -> dict:
@@ -149,6 +152,7 @@ def train_job(job: dict) -> dict:
 
     proxy, data = job_configs(job)
     every = 10 if job.get("score_on_training") else max(1, job["epochs"] // 12)  # about 12 curve points
+    every = None if job.get("final_only") else every
     evaluator = LeverEvaluator(proxy, job["epochs"], every)
     started = time.perf_counter()
     result = train_and_evaluate(_spec(job), proxy, data, evaluator=evaluator)

@@ -102,6 +102,7 @@ def test_stages_plan_their_seeds_and_architectures(load_benchmark, tmp_path):
     kwargs = {"quick": False, "only": ["s160-coco"], "models": tmp_path, "jobs": 2}
     choose = plan.jobs("choose", **kwargs)
     assert sorted({j["seed"] for j in choose}) == [1, 2] and len(choose) == 8
+    assert all(j["final_only"] for j in choose) and not any("final_only" in j for j in plan.jobs("screen", **kwargs))
     confirm = plan.jobs("confirm", **kwargs)
     assert sorted({j["seed"] for j in confirm}) == [3, 4, 5] and len(confirm) == 3 * 8
     assert sorted({j["arch"] for j in confirm if "spec_json" in j}) == [f"resnet50-s19-{k}" for k in range(4)]
@@ -122,3 +123,10 @@ def test_a_training_of_the_same_identity_is_reused_under_the_new_key(load_benchm
     assert len(todo) == 24 - 4  # the references' seed 0 at 12 epochs is the screen's own training
     reused = [t for t in study["trainings"] if t.get("reused_from")]
     assert sorted(t["key"] for t in reused) == sorted(f"rank/s160-coco-x1/{a}/seed0" for a in plan.REFERENCES)
+
+
+def test_stages_after_the_screen_evaluate_their_last_epoch_only(study_train):
+    curve = study_train.LeverEvaluator(proxy=None, epochs=36, every=3)
+    final = study_train.LeverEvaluator(proxy=None, epochs=36, every=None)
+    assert [e for e in range(1, 37) if curve._wanted(e)] == [1, 2, 3, *range(6, 37, 3)]
+    assert [e for e in range(1, 37) if final._wanted(e)] == [36]
