@@ -28,6 +28,10 @@ SCREEN = {  # in the order they are trained
     "s160-coco-anchor2": (["proxy.image_size=160", "data.synth_size=160", *COCO_SCALES, "proxy.model.anchor_size=2.0"], 12),
     "s96-uniform-e36": (["proxy.image_size=96", "data.synth_size=128"], 36),
     "s96-coco-e36": (["proxy.image_size=96", "data.synth_size=128", *COCO_SCALES], 36),
+    # 256 = 2 x 2^7: every level's grid exactly halves the one below (the paper's inputs, 512 to 1536,
+    # are all multiples of 128); at 96/160/224 the L6/L7 grids round up and the nearest upsampling
+    # from them to L5 is by a fraction, which only networks with inner L6/L7 blocks (SpineNet-49) use.
+    "s256-coco": (["proxy.image_size=256", "data.synth_size=256", *COCO_SCALES], 12),
 }
 CEILING = (["proxy.image_size=128", "data.synth_size=128", "data.synth_images=32"], 200)
 CHOOSING_SEEDS = (1, 2)  # with the screen's seed 0: seeds 0-2 choose the tier
