@@ -19,6 +19,7 @@ from search_space.errors import UserInputError
 SCHEDULES = ("cosine", "step")
 DATA_KINDS = ("synthetic", "coco")
 DEVICES = ("auto", "cpu", "cuda")
+PRECISE_BN_EPOCHS = ("every", "last")  # evaluations that re-estimate BN statistics first
 
 
 
@@ -49,6 +50,8 @@ class ProxyConfig:
     # lower values let short proxy runs, whose scores are still near the 0.01 prior, be ranked
     precise_bn_batches: int = 0  # before each evaluation, re-estimate BN statistics on this many
     # training batches with the final weights (proxy_trainer/precise_bn.py); 0 = off
+    precise_bn_epochs: str = "every"  # which evaluations get it: 'every' epoch's or the 'last' only
+    # (the reward's; ~12 s per evaluation at 256 px on one thread, so a long tier pays it once)
     area_ranges: str = "absolute"  # APs/APm/APl ranges: 'absolute' = COCOeval's 32^2/96^2 pixels;
     # 'relative' = the same thresholds scaled from a 640-px side to the reward images' side
     seed: int = 0  # seeds weights, shuffling and flips
@@ -62,6 +65,7 @@ class ProxyConfig:
         _check_choice(self, "schedule", SCHEDULES, "proxy")
         _check_choice(self, "device", DEVICES, "proxy")
         _check_choice(self, "area_ranges", AREA_RANGES, "proxy")
+        _check_choice(self, "precise_bn_epochs", PRECISE_BN_EPOCHS, "proxy")
         if self.grad_clip < 0 or self.weight_decay < 0 or self.num_threads < 0 or self.precise_bn_batches < 0:
             raise ConfigError(
                 "proxy.grad_clip, proxy.weight_decay, proxy.num_threads and proxy.precise_bn_batches must be >= 0"

@@ -179,10 +179,11 @@ def train_and_evaluate(spec: ArchSpec | None, proxy_cfg: ProxyConfig, data_cfg: 
 
 
 def evaluate_model(model: torch.nn.Module, loaders: Loaders, data: PreparedData, cfg: ProxyConfig,
-                   device: torch.device, gt: COCO | None = None) -> dict:
+                   device: torch.device, gt: COCO | None = None, last: bool = True) -> dict:
     """COCO AP of a trained detector on the reward set (`gt`: its index, built when not given),
-    after precise BN when the config asks."""
-    recompute_bn_statistics(model, loaders.statistics, cfg.precise_bn_batches, device)
+    after precise BN when the config asks for it at this evaluation (`last`: after the last epoch)."""
+    if last or cfg.precise_bn_epochs == "every":
+        recompute_bn_statistics(model, loaders.statistics, cfg.precise_bn_batches, device)
     gt = ground_truth(data.val) if gt is None else gt
     return coco_metrics(gt, predict(model, loaders.val, data.val, device), cfg.area_ranges)
 
@@ -191,7 +192,8 @@ def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, devic
     report, progress, evaluator = hooks
     if evaluator is None:
         gt = ground_truth(data.val)  # once per run, not per epoch
-        evaluator = lambda model, loaders, data, epoch: evaluate_model(model, loaders, data, cfg, device, gt)
+        evaluator = lambda model, loaders, data, epoch: evaluate_model(model, loaders, data, cfg, device, gt,
+                                                                       last=epoch == cfg.epochs)
     num_classes = data.train.num_classes
     params, flops = count_params_flops(spec, cfg.model, num_classes=num_classes, image_size=cfg.image_size)
     model = prepare_model(spec, cfg, num_classes, device)

@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 import torch
 
-from proxy_trainer.config import DataConfig
+from proxy_trainer.config import ConfigError, DataConfig
 from proxy_trainer.data.prepare import prepare_data
 from proxy_trainer.precise_bn import batch_norms, recompute_bn_statistics
 from proxy_trainer.train import make_loaders, prepare_model, train_and_evaluate
@@ -94,7 +94,21 @@ def _parameters(state):
 
 
 def test_config_rejects_negative_batches():
-    from proxy_trainer.config import ConfigError
-
     with pytest.raises(ConfigError, match="precise_bn_batches"):
         dataclasses.replace(smoke_config(), precise_bn_batches=-1)
+
+
+def test_last_only_re_estimates_at_the_last_epoch_alone(setup, monkeypatch):
+    from proxy_trainer import train
+
+    _, _, data_cfg = setup
+    calls = []
+    real = train.recompute_bn_statistics
+    monkeypatch.setattr(train, "recompute_bn_statistics", lambda *a: calls.append(a[2]) or real(*a))
+    for mode in ("every", "last"):
+        calls.clear()
+        train_and_evaluate(BUILTIN_SPECS["r0-sp53"], smoke_config(epochs=3, precise_bn_batches=2,
+                                                                  precise_bn_epochs=mode), data_cfg)
+        assert calls == ([2, 2, 2] if mode == "every" else [2])
+    with pytest.raises(ConfigError, match="precise_bn_epochs"):
+        dataclasses.replace(smoke_config(), precise_bn_epochs="first")
