@@ -32,6 +32,7 @@ SCREEN = {  # in the order they are trained
     # are all multiples of 128); at 96/160/224 the L6/L7 grids round up and the nearest upsampling
     # from them to L5 is by a fraction, which only networks with inner L6/L7 blocks (SpineNet-49) use.
     "s256-coco": (["proxy.image_size=256", "data.synth_size=256", *COCO_SCALES], 12),
+    "s128-uniform-e6": (["proxy.image_size=128", "data.synth_size=128"], 6),  # the cpu tier's setting
 }
 CEILING = (["proxy.image_size=128", "data.synth_size=128", "data.synth_images=32"], 200)
 CHOOSING_SEEDS = (1, 2)  # with the screen's seed 0: seeds 0-2 choose the tier
