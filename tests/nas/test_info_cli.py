@@ -60,12 +60,12 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
     assert message in err and err.count("\n") == 1
 
 
-def test_dead_blocks_are_named_and_not_counted(capsys):
+def test_dead_blocks_are_named_and_not_counted(capsys, tmp_path):
     from search_space import SearchSpace
 
     spec = SearchSpace.from_seed("resnet50").sample_spec(7, 2)  # dead features 6, 8, 9 (as TF prunes them)
     expected = count_params_flops(spec, ModelConfig.from_scaling("49"), image_size=640)
-    source = f"{spec.name}.json"
+    source = str(tmp_path / f"{spec.name}.json")
     with open(source, "w", encoding="utf-8") as handle:
         handle.write(spec_to_json(spec))
     code, out, _ = run_cli(capsys, "info", source, "--json")

@@ -12,15 +12,18 @@ from proxy_trainer.config import ConfigError, DataConfig, ProxyConfig
 from proxy_trainer.schedule import lr_factor
 
 CONF = os.path.join(os.path.dirname(__file__), "..", "..", "nas", "conf")
-TIERS = ("smoke", "cpu", "coco512")
-DATA = ("synthetic", "coco")
+TIERS = ("smoke", "cpu", "repro", "coco512")
+DATA = ("synthetic", "synthetic_repro", "coco")
 
 
 def _yaml(group: str, name: str) -> tuple[dict, str]:
+    """The file's values without its Hydra defaults list (Hydra consumes it), and its text."""
     path = os.path.join(CONF, group, f"{name}.yaml")
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
-    return yaml.safe_load(text), text
+    values = yaml.safe_load(text)
+    values.pop("defaults", None)
+    return values, text
 
 
 @pytest.mark.parametrize("tier", TIERS)
@@ -48,8 +51,8 @@ def test_data_files_load(name):
             DataConfig.from_dict(raw)
         raw = {**raw, "images": "/x", "annotations": "/x.json"}
     config = DataConfig.from_dict(raw)
-    assert config.kind == name and DataConfig.from_dict(config.to_dict()) == config
-    assert config.heldout_images == {"synthetic": 64, "coco": 7392}[name]
+    assert config.kind == name.split("_")[0] and DataConfig.from_dict(config.to_dict()) == config
+    assert config.heldout_images == {"synthetic": 64, "synthetic_repro": 128, "coco": 7392}[name]
 
 
 @pytest.mark.parametrize(

@@ -17,11 +17,11 @@ from proxy_trainer.train import train_and_evaluate
 from search_space import BUILTIN_SPECS
 
 SMOKE = os.path.join(os.path.dirname(__file__), "..", "..", "nas", "conf", "proxy", "smoke.yaml")
-# Recorded from a real run of the smoke tier on this data (torch 2.14.1 CPU, 1 thread):
-# AP50 0.00976 after 6 epochs (epoch 1: 0.0019). Untrained: AP50 0.0 (no score above the
-# tier's 0.02 threshold). The floor leaves room for other torch builds and CPUs.
-RECORDED_AP50 = 0.00976
-AP50_FLOOR = 0.005
+# The smoke tier's AP is tiny and its exact value depends on the CPU and the thread count (on
+# one 2-core AMD EPYC, torch 2.14.1: AP50 0.00976 in one session, 0.0007 with 1 thread and 0.0034
+# with 2 in another), so the test asks for what an untrained detector cannot do: any match at
+# IoU 0.5 (untrained, no score clears the tier's 0.02 threshold and AP50 is 0.0).
+AP50_FLOOR = 1e-4
 RESULT_KEYS = {"status", "error", *METRIC_KEYS, "params", "flops", "train_seconds", "images_per_second", "epochs_done"}
 
 
