@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS_DIR, print_table, write_json
+from proxy_fidelity import resolved_tier
 from repro_mini import FULL, QUICK, ROOT, per_arch, retrain_all, reusable, search, winners
 
 from search_space.ablations import DAMAGES
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     for key in ("trials", "seeds", "long_epochs"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
+    settings["resolved"] = resolved_tier(settings["tier"])
     folders = ordering_runs(settings, args.runs.resolve(), args.space)
     name = NAME if args.space == DEFAULT_SPACE else f"{NAME}_{args.space}"
     orderings = {o: ordering_summary(search_rewards(f, settings["trials"])) for o, f in folders.items()}

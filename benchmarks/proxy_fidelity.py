@@ -159,6 +159,14 @@ def tier_configs(overrides: list[str]):
     return ProxyConfig.from_dict(plain["proxy"]), DataConfig.from_dict(plain["data"])
 
 
+def resolved_tier(overrides: list[str]) -> dict:
+    """The proxy and data configs a tier's overrides resolve to, as JSON values: two benchmark
+    runs of the same tier name measured the same setting only if these match (a tier file may
+    change between them)."""
+    proxy, data = tier_configs(overrides)
+    return json.loads(json.dumps({"proxy": proxy.to_dict(), "data": data.to_dict()}))
+
+
 def train_one(job: dict) -> dict:
     """One training on one thread (runs in a worker process); the result row of the job."""
     from proxy_trainer.train import train_and_evaluate
@@ -264,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     for key in ("random", "seeds", "long_epochs"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
+    settings["resolved"] = resolved_tier(settings["tier"])
     runs = run_all(settings, args.jobs, args.out)
     summary = summarize(runs)
     print_summary(summary)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS_DIR, print_table, write_json
-from proxy_fidelity import BASELINE, tier_configs, train_in_parallel
+from proxy_fidelity import BASELINE, resolved_tier, tier_configs, train_in_parallel
 
 from search_space import get_builtin
 from search_space.serialize import spec_to_dict
@@ -99,11 +99,12 @@ def contenders(found: list[dict]) -> dict[str, dict | None]:
 
 def reusable(path: Path | None, settings: dict) -> dict[tuple, dict]:
     """(arch, seed, epochs) -> successful run of an earlier benchmark JSON (fidelity, repro-mini,
-    ablations) with the same tier overrides."""
+    ablations) whose tier resolved to the same configs (a JSON from before a tier file changed,
+    or without them recorded, gives none)."""
     if path is None or not path.exists():
         return {}
     fidelity = json.loads(path.read_text())
-    if fidelity.get("settings", {}).get("tier") != settings["tier"]:
+    if fidelity.get("settings", {}).get("resolved") != settings["resolved"]:
         return {}
     return {(r["arch"], r["seed"], r["epochs"]): r for r in fidelity.get("runs", []) if r["status"] == "ok"}
 
@@ -200,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     for key in ("trials", "top", "seeds", "long_epochs"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
+    settings["resolved"] = resolved_tier(settings["tier"])
     run_dir = args.run_dir.resolve()
     search(settings, run_dir)
     found = winners(run_dir, settings["top"])

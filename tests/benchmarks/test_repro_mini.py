@@ -43,3 +43,16 @@ def test_quick_run_end_to_end(tmp_path, run_benchmark):
     assert seeds == [1, 2]  # the smoke tier's seed 0, plus 1..2
     names = {p.name for p in (tmp_path / "figures").iterdir()}
     assert {"reward.svg", "reward.png", "ap_vs_flops.svg", "winner_vs_r50-sd.svg"} <= names
+
+
+def test_trainings_are_reused_only_from_the_same_resolved_tier(repro, tmp_path, load_benchmark):
+    fidelity = load_benchmark("proxy_fidelity")
+    settings = {"tier": ["proxy=cpu"], "long_epochs": 8, "resolved": fidelity.resolved_tier(["proxy=cpu"])}
+    run = {"arch": "r50-sd", "seed": 1, "epochs": 8, "status": "ok", "ap": 0.01}
+    path = tmp_path / "proxy_fidelity.json"
+    path.write_text(json.dumps({"settings": settings, "runs": [run]}))
+    assert repro.reusable(path, settings) == {("r50-sd", 1, 8): run}
+    changed = {**settings, "resolved": fidelity.resolved_tier(["proxy=cpu", "proxy.image_size=96"])}
+    assert repro.reusable(path, changed) == {}  # same tier name, another tier file: nothing reused
+    path.write_text(json.dumps({"settings": {"tier": ["proxy=cpu"]}, "runs": [run]}))
+    assert repro.reusable(path, settings) == {}  # recorded before the resolved configs were
