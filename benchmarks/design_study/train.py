@@ -151,8 +151,7 @@ def train_job(job: dict) -> dict:
     from proxy_trainer.train import train_and_evaluate
 
     proxy, data = job_configs(job)
-    every = 10 if job.get("score_on_training") else max(1, job["epochs"] // 12)  # about 12 curve points
-    every = None if job.get("final_only") else every
+    every = None if job.get("final_only") else 10 if job.get("score_on_training") else max(1, job["epochs"] // 12)
     evaluator = LeverEvaluator(proxy, job["epochs"], every)
     started = time.perf_counter()
     result = train_and_evaluate(_spec(job), proxy, data, evaluator=evaluator)
