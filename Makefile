@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # Ray's token authentication stays on for `make search`; the tests (and the benchmarks' own
 # throw-away local searches) switch it off for themselves only.
 
-.PHONY: install test search lint clean check-tf bench-speed bench-speed-compile bench-controllers bench-overhead bench-memory bench-fidelity bench-proxy-design bench-gpu bench-store repro-mini ablations
+.PHONY: install test search lint clean check-tf bench-speed bench-speed-compile bench-controllers bench-overhead bench-memory bench-fidelity bench-proxy-design bench-gpu bench-store repro-mini ablations ablations-table8
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -53,12 +53,15 @@ bench-store: $(STAMP)  ## size of search.db after 16, 1000 and 2000 trials (repl
 bench-gpu:  ## GPU check (needs only torch + torchvision); --cpu for a dry run
 	bash benchmarks/gpu_check.sh
 
-repro-mini: $(STAMP)  ## search on the cpu tier, retrain winners and baselines (18 min on 2 cores)
-	$(PY) benchmarks/repro_mini.py --reuse results/benchmarks/proxy_fidelity.json
+repro-mini: $(STAMP)  ## 16-trial search on the repro tier, winners and baselines retrained (~80 min on 2 cores)
+	$(PY) benchmarks/repro_mini.py --reuse results/benchmarks/proxy_design.json results/benchmarks/proxy_fidelity.json
 
-ablations: $(STAMP)  ## paper Tables 8 and 9: fixed orderings, damaged connections (~45 + 40 min after repro-mini)
-	$(PY) benchmarks/ablations.py --reuse results/benchmarks/proxy_fidelity.json
-	$(PY) benchmarks/ablations.py --space r0-sp53 --reuse results/benchmarks/proxy_fidelity.json results/benchmarks/ablations.json
+ablations: $(STAMP)  ## paper Table 9 on the repro tier: R0-SP53 and its damaged connections (~35 min on 2 cores)
+	$(PY) benchmarks/ablations.py --tables 9 --reuse results/benchmarks/proxy_design.json
+
+ablations-table8: $(STAMP)  ## paper Table 8 too: searches with fixed orderings (two more 16-trial searches, ~2 h after repro-mini)
+	$(PY) benchmarks/ablations.py --reuse results/benchmarks/proxy_design.json
+	$(PY) benchmarks/ablations.py --space r0-sp53 --reuse results/benchmarks/proxy_design.json results/benchmarks/ablations.json
 
 # TF Model Garden in its own venv (Ray pins a protobuf TensorFlow cannot use); ~1.5 GB, a few minutes
 TF_VENV ?= .venv-tf

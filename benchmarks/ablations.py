@@ -1,4 +1,4 @@
-"""The paper's ablations on the cpu proxy (`make ablations`): Tables 8 and 9 (facts §7).
+"""The paper's ablations on the repro proxy tier (`make ablations`): Tables 8 and 9 (facts §7).
 
 Table 8 — is a learned scale permutation better than a hand-made shape? `nas search` in spaces
 whose ordering is fixed to `hourglass` or `fish` (connections, level adjustments and block types
@@ -15,11 +15,12 @@ any SOURCE such as `results/runs/repro-mini:best`) and its three damaged forms
 (`search_space/ablations.py`: no-short-range, no-long-range, sequential) trained on the long
 schedule with several seeds, two at once; AP mean ± sd, params and FLOPs.
 
-Usage: python benchmarks/ablations.py [--space S] [--arch SOURCE] [--trials N] [--seeds N]
+Usage: python benchmarks/ablations.py [--tables 8 9] [--space S] [--arch SOURCE] [--trials N] [--seeds N]
                                       [--long-epochs E] [--reuse JSON ...] [--quick] [--out DIR] [--runs DIR]
-`--reuse results/benchmarks/proxy_fidelity.json` takes trainings with the same settings from
-earlier benchmark JSON files (here the intact architecture's fidelity runs); a rerun keeps the trainings its earlier JSON holds
-(same settings) and trains only what is new. Writes results/benchmarks/ablations.json.
+`--tables 9` runs Table 9 alone (no searches). `--reuse results/benchmarks/proxy_design.json`
+takes trainings with the same settings from earlier benchmark JSON files (here the intact
+architecture's study trainings); a rerun keeps the trainings its earlier JSON holds (same
+settings) and trains only what is new. Writes results/benchmarks/ablations.json.
 """
 
 from __future__ import annotations
@@ -90,12 +91,13 @@ def _retrain_rows(table: dict[str, dict], names) -> list[list]:
 
 
 def print_results(orderings: dict[str, dict], table: dict[str, dict], bests, damaged, settings: dict) -> None:
-    print(f"\nTable 8: orderings, {settings['trials']} trials each (cpu-tier reward = AP)")
-    print_table(["ordering", "best", "top-3 mean", "mean"],
-                [[o, f"{s['best']:.4f}", f"{s['top3_mean']:.4f}", f"{s['mean']:.4f}"] for o, s in orderings.items()])
     retrained = f"{settings['long_epochs']} epochs, {settings['seeds']} seeds"
-    print(f"\neach arm's best retrained ({retrained})")
-    print_table(["architecture", "AP", "GFLOPs"], _retrain_rows(table, bests))
+    if orderings:
+        print(f"\nTable 8: orderings, {settings['trials']} trials each (reward = AP)")
+        print_table(["ordering", "best", "top-3 mean", "mean"],
+                    [[o, f"{s['best']:.4f}", f"{s['top3_mean']:.4f}", f"{s['mean']:.4f}"] for o, s in orderings.items()])
+        print(f"\neach arm's best retrained ({retrained})")
+        print_table(["architecture", "AP", "GFLOPs"], _retrain_rows(table, bests))
     print(f"\nTable 9: connections ({retrained})")
     print_table(["architecture", "AP", "GFLOPs"], _retrain_rows(table, damaged))
 
@@ -103,6 +105,7 @@ def print_results(orderings: dict[str, dict], table: dict[str, dict], bests, dam
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke tier, 2 trials, 2 seeds (tests)")
+    parser.add_argument("--tables", nargs="+", choices=("8", "9"), default=["8", "9"], help="which tables (default both)")
     parser.add_argument("--space", default=DEFAULT_SPACE, help="search space of the Table 8 arms (default resnet50)")
     parser.add_argument("--arch", default="r0-sp53", help="SOURCE whose connections are damaged (default r0-sp53)")
     for key in ("trials", "seeds", "long-epochs"):
@@ -116,15 +119,16 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     settings["resolved"] = resolved_tier(settings["tier"])
-    folders = ordering_runs(settings, args.runs.resolve(), args.space)
+    folders = ordering_runs(settings, args.runs.resolve(), args.space) if "8" in args.tables else {}
     name = NAME if args.space == DEFAULT_SPACE else f"{NAME}_{args.space}"
     orderings = {o: ordering_summary(search_rewards(f, settings["trials"])) for o, f in folders.items()}
-    bests, damaged = arm_bests(folders), damaged_archs(args.arch)
+    bests = arm_bests(folders)
+    damaged = damaged_archs(args.arch) if "9" in args.tables else {}
     earlier = {k: run for path in [*args.reuse, args.out / f"{name}.json"] for k, run in reusable(path, settings).items()}
     runs = retrain_all(settings, {**bests, **damaged}, earlier)
     table = per_arch(runs)
     print_results(orderings, table, bests, damaged, settings)
-    payload = {"settings": {**settings, "arch": args.arch, "space": args.space}, "orderings": orderings, "runs": runs,
+    payload = {"settings": {**settings, "arch": args.arch, "space": args.space, "tables": args.tables}, "orderings": orderings, "runs": runs,
                "per_arch": table, "arm_bests": list(bests), "damaged": list(damaged)}
     print(f"wrote {write_json(name, payload, args.out)}")
     return 0

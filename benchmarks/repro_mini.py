@@ -1,20 +1,23 @@
-"""The mini-reproduction (`make repro-mini`): search on the cpu tier, then re-check the winners.
+"""The mini-reproduction (`make repro-mini`): search on the repro tier, then re-check the winners.
 
 Steps, each a real part of the tool:
-1. `nas search` with the cpu proxy tier (PPO controller, 2 trials at once) into
+1. `nas search` with the `repro` proxy tier (PPO controller, 2 trials at once) into
    results/runs/repro-mini (continued with `resume=` if an earlier run was cut short);
 2. the top architectures of that search, `r50-sd` (the scale-decreased seed, the paper's baseline
-   of the same blocks) and `r50-fpn` are trained again with seeds proxy.seed+1..+N on the longer
-   schedule (the cpu tier with more epochs), two trainings at once; the found architectures' runs
-   are stored in the run's `retrains` table as `nas retrain` does;
+   of the same blocks) and `r50-fpn` are trained again with seeds proxy.seed+1..+N on the
+   retraining schedule (`long_epochs`: the repro tier's own 12 epochs, so that the proxy-design
+   study's trainings of the references count), two trainings at once; the found architectures'
+   runs are stored in the run's `retrains` table as `nas retrain` does;
 3. `nas plot` (reward curve, AP vs FLOPs) and `nas draw RUN:best --compare r50-sd` into
    results/repro_mini/.
 The claim tested: the found architecture beats the scale-decreased baseline at lower FLOPs.
 
 Usage: python benchmarks/repro_mini.py [--trials N] [--top K] [--seeds N] [--long-epochs E]
-                                       [--reuse FIDELITY_JSON] [--quick] [--out DIR]
-`--reuse results/benchmarks/proxy_fidelity.json` takes baseline trainings with identical settings
-(architecture, seed, tier, epochs) from the fidelity benchmark instead of training them again.
+                                       [--reuse JSON ...] [--quick] [--out DIR]
+`--reuse results/benchmarks/proxy_design.json results/benchmarks/proxy_fidelity.json` takes
+baseline trainings with identical settings (architecture, seed, resolved tier, epochs) from those
+benchmarks instead of training them again (the study's scored with the tier's own levers:
+benchmarks/design_study/tier_rows.py).
 Writes results/benchmarks/repro_mini.json (or DIR/repro_mini.json) and the figures.
 """
 
@@ -38,7 +41,7 @@ from search_space.serialize import spec_to_dict
 NAME = "repro_mini"
 ROOT = Path(__file__).resolve().parent.parent
 SEED_BASELINE = "r50-sd"
-FULL = {"tier": ["proxy=cpu"], "trials": 16, "concurrency": 2, "top": 2, "seeds": 3, "long_epochs": 8}
+FULL = {"tier": ["proxy=repro"], "trials": 16, "concurrency": 2, "top": 2, "seeds": 3, "long_epochs": 12}
 QUICK = {
     "tier": ["proxy=smoke", "data.synth_images=32", "data.heldout_images=8", "data.synth_size=64"],
     "trials": 2, "concurrency": 1, "top": 1, "seeds": 2, "long_epochs": 2,
@@ -100,10 +103,15 @@ def contenders(found: list[dict]) -> dict[str, dict | None]:
 def reusable(path: Path | None, settings: dict) -> dict[tuple, dict]:
     """(arch, seed, epochs) -> successful run of an earlier benchmark JSON (fidelity, repro-mini,
     ablations) whose tier resolved to the same configs (a JSON from before a tier file changed,
-    or without them recorded, gives none)."""
+    or without them recorded, gives none), or of the proxy-design study's trainings made with the
+    tier's training configuration."""
+    from design_study.tier_rows import tier_runs
+
     if path is None or not path.exists():
         return {}
     fidelity = json.loads(path.read_text())
+    if "trainings" in fidelity:  # the proxy-design study's JSON
+        return tier_runs(fidelity, settings["resolved"])
     if fidelity.get("settings", {}).get("resolved") != settings["resolved"]:
         return {}
     return {(r["arch"], r["seed"], r["epochs"]): r for r in fidelity.get("runs", []) if r["status"] == "ok"}
@@ -192,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke tier, 2 trials, 2 seeds (tests)")
     for key in ("trials", "top", "seeds", "long-epochs"):
         parser.add_argument(f"--{key}", type=int, help=f"default {FULL[key.replace('-', '_')]}")
-    parser.add_argument("--reuse", type=Path, help="a proxy_fidelity.json whose baseline runs may be reused")
+    parser.add_argument("--reuse", type=Path, nargs="*", default=[], help="benchmark JSON files whose runs may be reused")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder of the JSON")
     parser.add_argument("--run-dir", type=Path, default=ROOT / "results" / "runs" / "repro-mini")
     parser.add_argument("--figures", type=Path, default=ROOT / "results" / "repro_mini")
@@ -207,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     found = winners(run_dir, settings["top"])
     archs = contenders(found)
     proxy, _ = tier_configs(settings["tier"])
-    runs = retrain_all(settings, archs, reusable(args.reuse, settings))
+    earlier = {k: run for path in args.reuse for k, run in reusable(path, settings).items()}
+    runs = retrain_all(settings, archs, earlier)
     store_retrains(run_dir, found, runs, proxy.tier)
     table = per_arch(runs)
     winner = max((n for n in archs if n.startswith("found-")), key=lambda n: table[n]["ap_mean"])

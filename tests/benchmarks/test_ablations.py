@@ -38,3 +38,8 @@ def test_quick_run_end_to_end(tmp_path, run_benchmark):
     assert all(table[n]["flops"] < table["r0-sp53"]["flops"] for n in names[1:])
     again = run_benchmark("ablations", "--quick", "--trials", "1", "--out", str(tmp_path), "--runs", str(tmp_path))
     assert again.returncode == 0 and "retraining: 0 trainings (14 reused)" in again.stdout
+    table9 = run_benchmark("ablations", "--quick", "--tables", "9", "--out", str(tmp_path), "--runs", str(tmp_path / "none"))
+    assert table9.returncode == 0 and "retraining: 0 trainings (8 reused)" in table9.stdout
+    assert "Table 8" not in table9.stdout and not (tmp_path / "none").exists()  # no search run for Table 9 alone
+    alone = json.loads((tmp_path / "ablations.json").read_text())
+    assert alone["orderings"] == {} and alone["damaged"] == names and sorted(alone["per_arch"]) == sorted(names)

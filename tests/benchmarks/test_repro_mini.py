@@ -56,3 +56,31 @@ def test_trainings_are_reused_only_from_the_same_resolved_tier(repro, tmp_path, 
     assert repro.reusable(path, changed) == {}  # same tier name, another tier file: nothing reused
     path.write_text(json.dumps({"settings": {"tier": ["proxy=cpu"]}, "runs": [run]}))
     assert repro.reusable(path, settings) == {}  # recorded before the resolved configs were
+
+
+def _study_training(arch: str, seed: int, proxy: dict, data: dict, ap: float, status: str = "ok") -> dict:
+    levers = {"raw/0.02/relative": {"ap": ap - 0.01}, "precise60/0.02/relative": {"ap": ap, "aps": 0.03}}
+    return {"key": f"confirm/s/{arch}/seed{seed}", "arch": arch, "seed": seed, "epochs": 12, "status": status,
+            "final": levers, "flops": 10, "params": 5, "train_seconds": 1.0,
+            "provenance": {"proxy": proxy, "data": data}}
+
+
+def test_study_trainings_count_as_the_tiers_when_trained_alike(repro, tmp_path, load_benchmark):
+    """A proxy-design training made with the tier's training configuration (another tier name, no
+    precise BN while training) is reused and scored with the tier's own levers; one with another
+    input size, or failed, is not."""
+    fidelity = load_benchmark("proxy_fidelity")
+    resolved = fidelity.resolved_tier(["proxy=repro"])
+    settings = {"tier": ["proxy=repro"], "long_epochs": 12, "resolved": resolved}
+    as_trained = {**resolved["proxy"], "tier": "cpu", "precise_bn_batches": 0, "seed": 1, "num_threads": 1}
+    as_trained.pop("precise_bn_epochs")  # older study rows lack the key
+    other_size = {**as_trained, "image_size": 224}
+    study = {"trainings": [_study_training("r50-sd", 1, as_trained, resolved["data"], 0.10),
+                           _study_training("r50-sd", 2, other_size, resolved["data"], 0.20),
+                           _study_training("r50-fpn", 1, as_trained, resolved["data"], 0.30, status="error")]}
+    path = tmp_path / "proxy_design.json"
+    path.write_text(json.dumps(study))
+    runs = repro.reusable(path, settings)
+    assert list(runs) == [("r50-sd", 1, 12)]
+    assert runs[("r50-sd", 1, 12)]["ap"] == 0.10 and runs[("r50-sd", 1, 12)]["aps"] == 0.03  # precise60/0.02/relative
+    assert runs[("r50-sd", 1, 12)]["reused_from"] == "proxy_design:confirm/s/r50-sd/seed1"

@@ -1,0 +1,55 @@
+"""The proxy-design study's trainings read as trainings of a tier, for the benchmarks that retrain
+architectures (repro-mini, the ablations) to reuse instead of repeating them.
+
+A study training counts as one of the tier's when the configuration it was trained with (recorded
+in its provenance) equals the tier's in everything that shapes the training; the settings that
+only change how the finished model is scored (precise BN, score threshold, area ranges) are
+evaluation levers the study applied to the same final weights, so the tier's own combination is
+read from the study's lever grid.
+"""
+
+from __future__ import annotations
+
+import json
+
+from design_study.train import lever_name
+
+EVALUATION_ONLY = ("tier", "precise_bn_batches", "precise_bn_epochs", "score_threshold", "area_ranges")
+PER_JOB = ("epochs", "seed", "num_threads")  # set by each training job, compared through its own fields
+METRICS = ("ap", "ap50", "ap75", "aps", "apm", "apl")
+
+
+def training_config(proxy: dict, data: dict) -> dict:
+    """What shapes a training: the proxy and data config dicts without evaluation levers or per-job fields."""
+    kept = {k: v for k, v in proxy.items() if k not in EVALUATION_ONLY + PER_JOB}
+    return json.loads(json.dumps({"proxy": kept, "data": data}))
+
+
+def tier_lever(proxy: dict) -> str:
+    """The study's lever key that scores as the tier scores its reward, e.g. 'precise60/0.02/relative'."""
+    batches = proxy.get("precise_bn_batches", 0)
+    return lever_name(f"precise{batches}" if batches else "raw", proxy["score_threshold"], proxy["area_ranges"])
+
+
+def as_tier_run(training: dict, lever: str) -> dict:
+    """One study training in the retraining benchmarks' row form, scored by `lever`."""
+    metrics = training["final"][lever]
+    return {"schedule": "long", "arch": training["arch"], "seed": training["seed"], "epochs": training["epochs"],
+            "status": training["status"], **{k: metrics.get(k) for k in METRICS},
+            "flops": training["flops"], "params": training["params"], "train_seconds": training["train_seconds"],
+            "reused_from": f"proxy_design:{training['key']}"}
+
+
+def tier_runs(study: dict, resolved: dict) -> dict[tuple, dict]:
+    """(arch, seed, epochs) -> run of every successful study training made with the tier's training
+    configuration (`resolved`: the tier's proxy and data dicts), scored with the tier's levers."""
+    wanted = training_config(resolved["proxy"], resolved["data"])
+    lever = tier_lever(resolved["proxy"])
+    runs = {}
+    for training in study.get("trainings", []):
+        made_with = training.get("provenance", {})
+        if training["status"] != "ok" or lever not in training.get("final", {}):
+            continue
+        if training_config(made_with.get("proxy", {}), made_with.get("data", {})) == wanted:
+            runs.setdefault((training["arch"], training["seed"], training["epochs"]), as_tier_run(training, lever))
+    return runs
