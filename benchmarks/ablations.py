@@ -1,4 +1,4 @@
-"""The paper's ablations on the repro proxy tier (`make ablations`): Tables 8 and 9 (facts §7).
+"""The paper's ablations on the repro proxy tier (`make ablations`): Tables 8 and 9 (docs/facts.md §7).
 
 Table 8 — is a learned scale permutation better than a hand-made shape? `nas search` in spaces
 whose ordering is fixed to `hourglass` or `fish` (connections, level adjustments and block types

@@ -38,7 +38,7 @@ from proxy_trainer.modeling.model_config import ModelConfig
 from search_space import get_builtin
 
 PROXY_WIDTH = {"filter_size_scale": 0.25, "resample_alpha": 0.25, "endpoints_num_filters": 64,
-                   "head_num_convs": 4, "head_num_filters": 64}  # facts §5.1 proxy
+                   "head_num_convs": 4, "head_num_filters": 64}  # docs/facts.md §5.1 proxy
 WIDTHS = {"proxy": ModelConfig(**PROXY_WIDTH), "full": ModelConfig.from_scaling("49")}  # full: SpineNet-49's own
 NUM_CLASSES = 8  # a small label set, like the bundled synthetic data
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameter numbers (malloc.h)

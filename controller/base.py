@@ -1,4 +1,4 @@
-"""The one controller interface (design §6) and what every controller shares.
+"""The one controller interface (docs/design.md §3.3) and what every controller shares.
 
 `Controller.propose()` returns a `Proposal` (its index k, the decisions, the decoded spec, a
 JSON-able meta dict); `feedback(proposal, reward)` hands back the reward, in any order and with

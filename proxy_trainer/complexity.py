@@ -1,4 +1,4 @@
-"""Params and FLOPs of a detector, counted like the paper (facts §4.3b).
+"""Params and FLOPs of a detector, counted like the paper (docs/facts.md §4.3).
 
 Backbone + endpoints (or FPN) + RetinaNet head, at batch 1 on a square input, 9 anchors per
 location. Built and run on the meta device, so SpineNet-190 at 1280 px counts in about a second;

@@ -1,4 +1,4 @@
-"""Connection ablations of the paper's Table 9 (facts §7): a spec's cross-scale connections
+"""Connection ablations of the paper's Table 9 (docs/facts.md §7.3): a spec's cross-scale connections
 damaged so that every block is left with one input.
 
 - ``no-short-range`` — each block keeps only its longer-range parent (the earlier feature);
@@ -10,7 +10,7 @@ language's rules stay whole) plus its `damage` field; `live_inputs` is the one p
 which parents a block really takes, and the builder, the output-merge rule and the drawings all
 ask it. "Range" is the distance in build order between a block and its parent (feature index),
 the reading under which the paper's output blocks "prefer long-range connections" (§5.2); the
-paper gives no numeric definition (facts: not found). The output-merge rule still applies, so a
+paper gives no numeric definition (docs/facts.md §8). The output-merge rule still applies, so a
 block that loses all its consumers is merged into a same-level output block as Google's builder
 would. Damaged specs lie outside every search space and have no TF Model Garden form.
 """

@@ -8,7 +8,7 @@ from search_space.spec import ArchSpec, BlockSpec
 
 B, R = "bottleneck", "residual"
 
-# Official SPINENET_BLOCK_SPECS (tensorflow/tpu spinenet.py; facts §3), verbatim.
+# Official SPINENET_BLOCK_SPECS (tensorflow/tpu spinenet.py; docs/facts.md §3.1), verbatim.
 SPINENET_49_TUPLES = (
     (2, B, (0, 1), False),
     (4, R, (0, 1), False),
@@ -27,7 +27,7 @@ SPINENET_49_TUPLES = (
     (6, B, (12, 14), True),
 )
 
-# R0-SP53 as a third party read it off the paper's Figure 4(c); all bottleneck (facts §3).
+# R0-SP53 as a third party read it off the paper's Figure 4(c); all bottleneck (docs/facts.md §3.2).
 R0_SP53_TUPLES = (
     (2, B, (0, 1), False),
     (3, B, (0, 1), False),
@@ -55,7 +55,7 @@ R50_SD_NOTE = (
     "the two features built just before it, outputs L3..L7 in order; the true baseline is r50-fpn"
 )
 
-# ResNet-50 allocation of the ten intermediate blocks in the resnet50 search space (facts §1.1).
+# ResNet-50 allocation of the ten intermediate blocks in the resnet50 search space (docs/facts.md §1.1).
 R50_INTERMEDIATE_LEVELS = (2, 3, 3, 3, 4, 4, 4, 4, 4, 5)
 
 

@@ -1,4 +1,4 @@
-"""The output-merge rule of Google's SpineNet builder (facts §2), as a pure function of a spec.
+"""The output-merge rule of Google's SpineNet builder (docs/facts.md §2.3), as a pure function of a spec.
 
 When an output block is built, its parents' out-degrees are incremented first; then every
 earlier feature (stem included) whose out-degree is still 0 and whose width and channel count

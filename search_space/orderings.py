@@ -1,4 +1,4 @@
-"""Fixed scale orderings for the paper's Table 8 ablation (facts §7): is a learned permutation
+"""Fixed scale orderings for the paper's Table 8 ablation (docs/facts.md §7.2): is a learned permutation
 better than a hand-made shape when the cross-scale connections are still searched?
 
 An ordering fixes the order of the intermediate base levels and of the output levels; the

@@ -1,6 +1,6 @@
-"""SpineNet scaling map (facts §4.1): the official `SCALING_MAP` plus head, input and anchor size.
+"""SpineNet scaling map (docs/facts.md §4.1): the official `SCALING_MAP` plus head, input and anchor size.
 
-`49S-paper` is what the paper's 49S row measures (facts §4.3b): the official 49S map has
+`49S-paper` is what the paper's 49S row measures (docs/facts.md §4.3): the official 49S map has
 endpoints 128, but the paper's 12.0M / 33.8B are reproduced only with endpoints 256 and a
 4x128 head. Both are offered; `49S` stays the official one.
 """
@@ -23,7 +23,7 @@ class Scaling:
     head_num_convs: int  # shared convs in each of the class and box towers
     head_num_filters: int  # channels of those convs
     input_size: int  # the paper's square training/eval input for this model
-    anchor_size: float  # base anchor size: 3 for models up to 96, 4 above (facts §6)
+    anchor_size: float  # base anchor size: 3 for models up to 96, 4 above (docs/facts.md §6.1)
 
     def to_dict(self) -> dict:
         """Plain dict of every field."""

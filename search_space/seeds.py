@@ -1,4 +1,4 @@
-"""Seed networks a search space is derived from (facts §1.1, Table 1).
+"""Seed networks a search space is derived from (docs/facts.md §1.1, Table 1).
 
 `resnet50` is SpineNet-49's space: ResNet-50's blocks with one L5 block traded for L6 and L7,
 two L2 stem blocks, ten intermediates {L2:1, L3:3, L4:5, L5:1}, outputs L3..L7, with block
@@ -22,7 +22,7 @@ def _levels(counts: dict[int, int]) -> tuple[int, ...]:
     return tuple(level for level in sorted(counts) for _ in range(counts[level]))
 
 
-# The paper's block adjustments (facts §1.2): level offsets {-1,0,1,2}, two block types.
+# The paper's block adjustments (docs/facts.md §1.2): level offsets {-1,0,1,2}, two block types.
 ADJUSTMENTS = {"level_offsets": (-1, 0, 1, 2), "block_fns": ("bottleneck", "residual")}
 NO_ADJUSTMENTS = {"level_offsets": (0,), "block_fns": ("bottleneck",)}
 

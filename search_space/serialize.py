@@ -1,4 +1,4 @@
-"""JSON form of specs (design §4), strict about types, and safe reading of spec files.
+"""JSON form of specs (docs/design.md §3.1), strict about types, and safe reading of spec files.
 
 On disk: {"name", "min_level", "max_level", "stem": [[level, block_fn], ...],
 "blocks": [{"level", "block_fn", "inputs", "is_output"}, ...]}. A file without "stem" means

@@ -1,6 +1,6 @@
 """Exact search-space sizes, as the paper counts them and as this implementation's decisions.
 
-The paper's counts (facts §1.2) treat the N scale-permuted blocks as distinct and multiply:
+The paper's counts (docs/facts.md §1.2) treat the N scale-permuted blocks as distinct and multiply:
   orderings      (N-5)!·5!        intermediate and output blocks permuted separately
                                   (10!·5! = 435,456,000 for N = 15); 1 for a fixed ordering
   connections    ∏_{i=m}^{N+m-1} C(i,2)  two parents from any earlier feature, m stem blocks

@@ -1,4 +1,4 @@
-"""The search space as one sequence of categorical decisions with masks (design §5).
+"""The search space as one sequence of categorical decisions with masks (docs/design.md §3.2).
 
 Order of steps: (a) a base level for each intermediate position, drawn without replacement from
 the seed's multiset; (b) the output levels, a permutation; (c) per intermediate block at feature

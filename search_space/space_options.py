@@ -1,6 +1,6 @@
 """Options that define a search space, as plain frozen data (printable, serializable).
 
-A space is derived from a seed network's block allocation (facts §1.1, Table 1). A step whose
+A space is derived from a seed network's block allocation (docs/facts.md §1.1, Table 1). A step whose
 option list has a single entry is not a decision at all and is left out of the sequence; so
 `level_offsets=(0,)` and `block_fns=("bottleneck",)` switch block adjustments off, as in the
 paper's R[N]-SP[M] experiments. `ordering` fixes the scale permutation to a hand-made shape

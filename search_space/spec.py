@@ -1,6 +1,6 @@
 """The architecture spec language: frozen `BlockSpec` and `ArchSpec`.
 
-Feature indexing (design §4): the m stem blocks are features 0..m-1 and spec entry k is feature
+Feature indexing (docs/design.md §3.1): the m stem blocks are features 0..m-1 and spec entry k is feature
 m+k. Every block names two parents by feature index, both earlier than itself, stored sorted; a
 spec's `damage` (the paper's Table 9 ablation, `ablations.py`) may leave a block one live parent.
 An `ArchSpec` is validated when it is built (see `validation.py`), so an instance is always valid.

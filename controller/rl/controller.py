@@ -33,13 +33,13 @@ from controller.rl.tensor_state import from_plain, to_plain
 
 @dataclass(frozen=True)
 class RLConfig(BaseConfig):
-    """Options of the RL controller; facts §5.2b unless the benchmark measured a better value."""
+    """Options of the RL controller; docs/facts.md §5.3 unless the benchmark measured a better value."""
 
-    # LSTM width: NASNet/MnasNet's 1-layer LSTM of 100 units (facts §5.2b)
+    # LSTM width: NASNet/MnasNet's 1-layer LSTM of 100 units (docs/facts.md §5.3)
     hidden_size: int = 100
     # size of each previous-answer embedding; as wide as the LSTM, like NASNet's controller
     embedding_size: int = 100
-    # Adam step; facts give 3.5e-4 for 20k children. Our searches see 50-1000 trials: on the
+    # Adam step; docs/facts.md §5.3 gives 3.5e-4 for 20k children. Our searches see 50-1000 trials: on the
     # controller benchmark's tuning family (4 runs, batch 20) best@200 was 0.167 with 3.5e-4 and
     # 0.219 with 3e-3 (results/README.md, controller efficiency). REINFORCE shares it (not swept)
     learning_rate: float = 3e-3
@@ -52,7 +52,7 @@ class RLConfig(BaseConfig):
     # 0.242, where 10 concentrates the policy too early). Searches of a few dozen trials need
     # fewer (the Hydra configs use 4, so a 16-trial run updates 4 times); tests use 2-5
     batch_size: int = 20
-    # PPO passes over each batch ("several epochs"; facts: not stated, PPO's usual few)
+    # PPO passes over each batch ("several epochs"; docs/facts.md §5.3: not stated, PPO's usual few)
     ppo_epochs: int = 4
     # PPO ratio clip (PPO's usual 0.2; not stated in this line of work)
     clip: float = 0.2

@@ -1,7 +1,7 @@
 """The held-out reward split: a deterministic subset of a training set's images.
 
 The paper reserves 7,392 images of COCO train2017 and uses the proxy's AP on them as the reward
-(facts §5.1). The split depends only on the image ids, the size and the seed, never on file order.
+(docs/facts.md §5.1). The split depends only on the image ids, the size and the seed, never on file order.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The detector: torchvision's RetinaNet around our backbone, head and anchors (facts §6).
+"""The detector: torchvision's RetinaNet around our backbone, head and anchors (docs/facts.md §6.1).
 
 Anchors: 3 octave scales x aspect ratios {0.5, 1, 2} per level, base size anchor_size * stride.
 The image transform keeps the configured input size (min_size = max_size = image_size), never

@@ -1,4 +1,4 @@
-"""The TF-style RetinaNet head around torchvision's heads (facts §6).
+"""The TF-style RetinaNet head around torchvision's heads (docs/facts.md §6.1).
 
 Per tower (class and box): `num_convs` shared 3x3 convs with bias, each followed by a BN of its
 own per pyramid level and the activation (TPU `RetinanetHead`), then torchvision's output conv.
@@ -23,8 +23,8 @@ from torchvision.ops import sigmoid_focal_loss
 from proxy_trainer.modeling.layers import make_activation
 from proxy_trainer.modeling.model_config import ModelConfig
 
-FOCAL_ALPHA = 0.25  # facts §6: TPU retinanet_config focal loss alpha
-FOCAL_GAMMA = 1.5  # facts §6: TPU retinanet_config focal loss gamma (torchvision default: 2)
+FOCAL_ALPHA = 0.25  # docs/facts.md §6.1: TPU retinanet_config focal loss alpha
+FOCAL_GAMMA = 1.5  # docs/facts.md §6.1: TPU retinanet_config focal loss gamma (torchvision default: 2)
 HEAD_INIT_STD = 0.01  # TPU head convs: random normal, stddev 0.01
 
 

@@ -1,4 +1,4 @@
-"""The building blocks shared by SpineNet and the ResNet-FPN baseline (facts §2, §6).
+"""The building blocks shared by SpineNet and the ResNet-FPN baseline (docs/facts.md §2.1, §6.2).
 
 `conv_bn_act` is the one conv + BN (+ activation) helper every model part uses. The ResNet v1.5
 blocks follow Google's TPU `nn_blocks`: the stride sits in the 3x3 conv, a 1x1 conv + BN

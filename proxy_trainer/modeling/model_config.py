@@ -1,6 +1,6 @@
 """`ModelConfig`: every knob of the backbone, endpoints and RetinaNet head, as one frozen record.
 
-Built from a SpineNet scaling (`from_scaling`, facts §4.1) or from a plain dict (Hydra group
+Built from a SpineNet scaling (`from_scaling`, docs/facts.md §4.1) or from a plain dict (Hydra group
 files, stored runs). Unknown keys and impossible values raise `ModelConfigError`.
 """
 

@@ -1,4 +1,4 @@
-"""Cross-scale resampling with alpha, as the TPU `resample_with_alpha` (facts §2).
+"""Cross-scale resampling with alpha, as the TPU `resample_with_alpha` (docs/facts.md §2.2).
 
 parent -> 1x1 conv to int(alpha * C_parent) + BN + act -> [down: 3x3/2 conv + BN + act, then the
 rest of the reduction by max-pooling | up: nearest] -> 1x1 conv to the target block's input width

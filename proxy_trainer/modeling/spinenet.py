@@ -1,4 +1,4 @@
-"""SpineNet: one builder that interprets any `ArchSpec` the way Google's code does (facts §2).
+"""SpineNet: one builder that interprets any `ArchSpec` the way Google's code does (docs/facts.md §2).
 
 Build phases: (1) stem — 7x7/2 conv + BN + act + 3x3/2 max-pool, then the spec's stem blocks as
 a scale-decreased chain; (2) scale-permuted blocks — each block resamples its live parents (two;

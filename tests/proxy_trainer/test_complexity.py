@@ -1,4 +1,4 @@
-"""Params and FLOPs (multiply-adds) against the paper's table (facts §4.2/§4.3/§4.3b).
+"""Params and FLOPs (multiply-adds) against the paper's table (docs/facts.md §4.2, §4.3).
 
 Each row must stay within its tolerance of the paper's numbers (1%, 2% for R50-FPN); exact
 golden counts catch any drift inside the tolerance too.
@@ -24,14 +24,14 @@ PAPER_TABLE = {
     "143@1280": (SPINENET_49, "143", 1280, (66.9, 67.0), (524.0, 524.4), 0.01),
     "190@1280": (SPINENET_49, "190", 1280, (163.6, 163.6), (1885.0, 1885.0), 0.01),
     "49S-paper@640": (SPINENET_49, "49S-paper", 640, (11.9, 12.0), (33.8, 33.8), 0.01),
-    "49S@640 (facts 4.3b count)": (SPINENET_49, "49S", 640, (11.25, 11.25), (30.7, 30.7), 0.01),
+    "49S@640 (official map, reference count)": (SPINENET_49, "49S", 640, (11.25, 11.25), (30.7, 30.7), 0.01),
     "R50-FPN@640": (None, "49", 640, (34.0, 34.0), (97.0, 97.0), 0.02),
 }
 
 # Exact counts of this implementation (params, multiply-adds); any change to the builder shows here.
 GOLDEN = {
     "49@640": (28_522_638, 85_104_780_800),
-    "49S@640 (facts 4.3b count)": (11_255_565, 30_690_153_975),
+    "49S@640 (official map, reference count)": (11_255_565, 30_690_153_975),
     "R50-FPN@640": (34_067_854, 96_703_424_000),
 }
 

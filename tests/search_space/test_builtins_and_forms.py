@@ -19,7 +19,7 @@ from search_space.sources import load_spec, load_spec_file
 from search_space.spec import SPINENET_STEM, ArchSpec
 from search_space.tf_format import tf_block_tuples
 
-# facts §3, verbatim from the official SPINENET_BLOCK_SPECS
+# docs/facts.md §3.1, verbatim from the official SPINENET_BLOCK_SPECS
 OFFICIAL_SPINENET_49 = """SPINENET_BLOCK_SPECS = [
     (2, 'bottleneck', (0, 1), False),
     (4, 'residual', (0, 1), False),
@@ -121,7 +121,7 @@ def test_r50_sd_is_scale_decreased():
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("spinenet-49", {14: (11,)}),  # facts §2: only feature 11 merges, into the L5 output
+    ("spinenet-49", {14: (11,)}),  # docs/facts.md §2.3: only feature 11 merges, into the L5 output
     ("r0-sp53", {13: (11,)}),  # the transcription's "has 3 inputs" output block
     ("r50-sd", {}),
 ])
@@ -136,7 +136,7 @@ def test_residual_never_merges_into_a_bottleneck_output():
     assert all(spec.feature_block_fn(j) == "bottleneck" for j in merged)
 
 
-SCALING_ROWS = {  # facts §4.1 (official map) + §4.3b (49S-paper)
+SCALING_ROWS = {  # docs/facts.md §4.1 (official map) + §4.3 (49S-paper)
     "49S": (128, 0.65, 0.5, 1, 4, 128), "49S-paper": (256, 0.65, 0.5, 1, 4, 128),
     "49": (256, 1.0, 0.5, 1, 4, 256), "96": (256, 1.0, 0.5, 2, 4, 256),
     "143": (256, 1.0, 1.0, 3, 4, 256), "143L": (256, 1.3, 1.0, 3, 4, 256),

@@ -54,7 +54,7 @@ def test_spinenet49_canonical_levels_and_decisions():
     ]
     assert offsets == [0, 0, 0, 0, 2, 0, 1, 2, 2, 2]
     outputs = [space.steps[i].options[decisions[i]] for i in range(10, 15)]
-    assert outputs == [4, 3, 5, 7, 6]  # P4, P3, P5, P7, P6 (facts §3)
+    assert outputs == [4, 3, 5, 7, 6]  # P4, P3, P5, P7, P6 (docs/facts.md §3.1)
 
 
 def test_offset_preference_is_smallest_magnitude_negative_first():

@@ -1,4 +1,4 @@
-"""Seed allocations against the paper's Table 1 (facts §1.1) and the adjustment switches."""
+"""Seed allocations against the paper's Table 1 (docs/facts.md §1.1) and the adjustment switches."""
 
 import re
 from collections import Counter
@@ -8,7 +8,7 @@ import pytest
 from search_space.seeds import SEEDS, seed_options
 from search_space.space import SearchSpace
 
-# Table 1 as transcribed in facts §1.1: stem {L2..L5}, scale-permuted {L2..L7}
+# Table 1 as transcribed in docs/facts.md §1.1: stem {L2..L5}, scale-permuted {L2..L7}
 TABLE1 = {
     "r35-sp18": ((2, 3, 5, 1), (1, 1, 1, 1, 1, 1)),
     "r23-sp30": ((2, 2, 2, 1), (1, 2, 4, 1, 1, 1)),
@@ -35,7 +35,7 @@ def test_allocations_match_table1(name):
 
 @pytest.mark.parametrize("name", [n for n in TABLE1 if n != "resnet50"])
 def test_layer_arithmetic_of_the_names(name):
-    """R[N]-SP[M]: 3 layers per bottleneck, +2 for the first conv and the classifier (facts §1.1);
+    """R[N]-SP[M]: 3 layers per bottleneck, +2 for the first conv and the classifier (docs/facts.md §1.1);
     R0 counts its two L2 stem blocks in the SP part."""
     n, m = map(int, re.fullmatch(r"r(\d+)-sp(\d+)", name).groups())
     options = seed_options(name)

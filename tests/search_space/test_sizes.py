@@ -1,4 +1,4 @@
-"""Search-space sizes: the paper's formulas (facts §1.2) and the exact count of decision lists."""
+"""Search-space sizes: the paper's formulas (docs/facts.md §1.2) and the exact count of decision lists."""
 
 import subprocess
 import sys
@@ -53,9 +53,9 @@ def test_resnet50_paper_counts():
     sizes = space_sizes(SearchSpace.from_seed("resnet50"))
     assert sizes.paper_orderings == factorial(15 - 5) * factorial(5) == 435_456_000
     assert sizes.paper_connections == prod(comb(i, 2) for i in range(2, 17))
-    assert round(sizes.paper_connections / 1e20, 2) == 8.35  # facts §1.2: ~8.35e20
+    assert round(sizes.paper_connections / 1e20, 2) == 8.35  # docs/facts.md §1.2: ~8.35e20
     window = prod(comb(min(5, f), 2) for f in range(2, 12)) * prod(comb(f, 2) for f in range(12, 17))
-    assert sizes.window_connections == window == 1_062_485_424_000_000_000  # facts: ~1.06e18
+    assert sizes.window_connections == window == 1_062_485_424_000_000_000  # docs/facts.md §1.2: ~1.06e18
     assert sizes.paper_level_offsets == 4**10 == 1_048_576
     assert sizes.paper_block_types == 2**15 == 32_768
     assert sizes.paper_total == 435_456_000 * sizes.paper_connections * 4**10 * 2**15
