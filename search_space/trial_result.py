@@ -96,11 +96,13 @@ class TrialResult:
         return replace(self, status=TrialStatus(status), error=error)
 
     def flat(self) -> dict:
-        """Scalars only, one key each: status, error, the metrics, params, flops, timings,
-        epochs done, loss, data counts (what `nas train` prints and a retrain stores)."""
+        """Scalars only, one key each: status, error, the metrics (the reward metric's key always,
+        None when a failure left it unmeasured: Ray Tune's schedulers and searchers require their
+        metric in every report), params, flops, timings, epochs done, loss, data counts (what
+        `nas train` prints and a retrain stores)."""
         stats = {k: getattr(self, k) for k in RUN_STATS}
-        return {"status": self.status.value, "error": self.error, **self.metrics, **stats, "loss": self.loss,
-                **self.data}
+        metrics = {self.reward_metric: None, **self.metrics}
+        return {"status": self.status.value, "error": self.error, **metrics, **stats, "loss": self.loss, **self.data}
 
     @classmethod
     def from_flat(cls, flat: Mapping, metric_names=DETECTION_METRICS, final: bool = True) -> TrialResult:
