@@ -104,7 +104,7 @@ def proxy_trial(dry: bool, cache_dir: Path) -> dict:
     data.update(synth_size=size, synth_images=images, heldout_images=images // 5, cache_dir=str(cache_dir))
     tier.update(epochs=1, device="cpu") if dry else tier.update(device="cuda")
     start = time.perf_counter()
-    metrics = train_and_evaluate(get_builtin("spinenet-49"), ProxyConfig.from_dict(tier), DataConfig.from_dict(data))
+    metrics = train_and_evaluate(get_builtin("spinenet-49"), ProxyConfig.from_dict(tier), DataConfig.from_dict(data)).flat()
     return {"tier": tier["tier"], "synthetic_images": images, "image_size": size, "epochs": tier["epochs"],
             "wall_s": time.perf_counter() - start, "train_s": metrics["train_seconds"],
             "images_per_s": metrics["images_per_second"], "ap": metrics["ap"], "status": metrics["status"]}

@@ -42,7 +42,7 @@ def trial_peak(job: dict) -> dict:
     proxy, data = tier_configs(job["tier"])
     proxy = dataclasses.replace(proxy, num_threads=1, epochs=job["epochs"] or proxy.epochs)
     before = read_status_kib("self", "VmRSS")
-    result = train_and_evaluate(None if job["arch"] == BASELINE else get_builtin(job["arch"]), proxy, data)
+    result = train_and_evaluate(None if job["arch"] == BASELINE else get_builtin(job["arch"]), proxy, data).flat()
     return {"arch": job["arch"], "pid": os.getpid(), "status": result["status"], "epochs": proxy.epochs,
             "image_size": proxy.image_size,
             "train_seconds": result["train_seconds"], "rss_before_training_mib": before / 1024,

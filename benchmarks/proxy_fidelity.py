@@ -174,7 +174,7 @@ def train_one(job: dict) -> dict:
     proxy, data = tier_configs(job["tier"])
     proxy = dataclasses.replace(proxy, epochs=job["epochs"], seed=proxy.seed + job["seed"], num_threads=1)
     spec = spec_from_dict(job["spec"]) if job["spec"] is not None else None
-    result = train_and_evaluate(spec, proxy, data)
+    result = train_and_evaluate(spec, proxy, data).flat()
     keep = ("status", "ap", "ap50", "ap75", "aps", "apm", "apl", "flops", "params", "train_seconds")
     return {**{k: job[k] for k in ("schedule", "arch", "seed", "epochs")}, **{k: result.get(k) for k in keep}}
 

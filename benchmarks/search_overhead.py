@@ -190,7 +190,7 @@ def calibrate(tier: list[str]) -> dict:
     proxy, data = tier_configs(tier)
     prepare_data(data)  # generate the synthetic set now, not inside the first trial
     start = time.perf_counter()
-    result = train_and_evaluate(get_builtin("spinenet-49"), proxy, data)
+    result = train_and_evaluate(get_builtin("spinenet-49"), proxy, data).flat()
     return {"import_s": import_s, "trial_s": time.perf_counter() - start, "train_seconds": result["train_seconds"],
             "status": result["status"], "threads": proxy.num_threads}
 

@@ -7,6 +7,6 @@ Importing this package imports no torch (the RL controller loads on first use).
 
 from controller.base import Controller, ControllerError, Proposal
 from controller.registry import CONTROLLERS, build_controller
-from controller.reward import shaped_reward
+from controller.reward import RewardRule, shaped_reward
 
-__all__ = ["CONTROLLERS", "Controller", "ControllerError", "Proposal", "build_controller", "shaped_reward"]
+__all__ = ["CONTROLLERS", "Controller", "ControllerError", "Proposal", "RewardRule", "build_controller", "shaped_reward"]

@@ -1,5 +1,10 @@
-"""Reward shaping: plain AP, or AP x (FLOPs / target)^w (MnasNet eq. 2) for FLOPs-aware search,
-and the penalty a failed trial gets.
+"""The reward of a trial, decided here alone: plain AP, or AP x (FLOPs / target)^w (MnasNet
+eq. 2) for FLOPs-aware search, and what a failed or stopped trial is worth.
+
+`RewardRule` (the `reward` section of the search config) values a `TrialResult`: a failed
+trial (status nan_loss / oom / error, or no finite reward metric) gets `failed_penalty`; a trial
+without a FLOPs count (stopped by ASHA on an epoch report, which carries none) gets its plain
+metric; any other gets `shaped_reward`.
 
 Defaults: `flops_weight=0` (the paper's plain AP). For a soft FLOPs constraint MnasNet uses
 w = -0.07 (2x the FLOPs is worth ~5% relative AP); w = -1 with `hard=True` penalizes only models
@@ -12,10 +17,31 @@ range of real rewards.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from controller.base import ControllerError
+from search_space.trial_result import TrialResult
 
 DEFAULT_FAILED_PENALTY = 0.0
+
+
+@dataclass(frozen=True)
+class RewardRule:
+    """How a trial result becomes the controller's reward (see the module docstring)."""
+
+    failed_penalty: float = DEFAULT_FAILED_PENALTY  # reward of a failed trial
+    target_flops: float | None = None  # MnasNet FLOPs target (None: plain metric)
+    flops_weight: float = 0.0  # exponent w of the FLOPs term; 0: plain metric
+    hard: bool = False  # the FLOPs term only above target (MnasNet's hard constraint)
+
+    def reward(self, result: TrialResult) -> float:
+        """The reward of `result`: the penalty, its plain metric, or the shaped metric."""
+        if result.status.failed or result.score is None:
+            return float(self.failed_penalty)
+        if result.flops is None:
+            return float(result.score)
+        return shaped_reward(result.score, result.flops, target_flops=self.target_flops,
+                             flops_weight=self.flops_weight, hard=self.hard, failed_penalty=self.failed_penalty)
 
 
 def shaped_reward(ap: float | None, flops: float | None = None, *, target_flops: float | None = None,

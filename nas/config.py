@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from controller.reward import RewardRule
 from nas.store import store_file
 from search_space.errors import UserInputError
 
@@ -102,13 +103,6 @@ class SchedulerSettings:
 
 
 @dataclass(frozen=True)
-class RewardSettings:
-    failed_penalty: float  # reward of a failed trial
-    target_flops: float | None  # MnasNet FLOPs target (None = plain AP)
-    flops_weight: float  # exponent of the FLOPs term
-
-
-@dataclass(frozen=True)
 class ReplaySettings:
     source: str | None  # run folder whose rewards answer proposals (proxy=replay)
     fallback: str  # what answers an unrecorded proposal: 'nearest'
@@ -128,7 +122,7 @@ class SearchConfig:
     space: SpaceSettings
     cluster: ClusterSettings
     scheduler: SchedulerSettings
-    reward: RewardSettings
+    reward: RewardRule  # what a trial result is worth (controller.reward)
     replay: ReplaySettings
     proxy: Any  # proxy_trainer.config.ProxyConfig, or None in replay mode
     data: Any  # proxy_trainer.config.DataConfig, or None in replay mode
@@ -164,7 +158,7 @@ class SearchConfig:
         replay = ReplaySettings(source=plain["replay"]["from"], fallback=plain["replay"]["fallback"])
         if proxy is None and not replay.source:
             raise ConfigError("proxy=replay needs replay.from=<run dir> (a finished run whose rewards to replay)")
-        known_keys(plain, "reward", RewardSettings)
+        known_keys(plain, "reward", RewardRule)
         cfg = cls(
             trials=integer(plain, "trials", minimum=1),
             concurrency=integer(plain, "concurrency", minimum=1),
@@ -180,10 +174,11 @@ class SearchConfig:
                 grace_period=integer(plain, "scheduler.grace_period", minimum=1),
                 reduction_factor=integer(plain, "scheduler.reduction_factor", minimum=2),
             ),
-            reward=RewardSettings(
+            reward=RewardRule(
                 failed_penalty=number(plain, "reward.failed_penalty"),
                 target_flops=number(plain, "reward.target_flops", optional=True, positive=True),
                 flops_weight=number(plain, "reward.flops_weight"),
+                hard=boolean(plain, "reward.hard", default=False),  # stores before this key: False
             ),
             replay=replay,
             proxy=proxy,
@@ -234,6 +229,23 @@ def number(plain: dict, key: str, optional: bool = False, positive: bool = False
     if minimum is not None and value < minimum:
         raise ConfigError(f"{key}={value!r}: must be at least {minimum}")
     return float(value)
+
+
+def boolean(plain: dict, key: str, default: bool | None = None) -> bool:
+    """The true/false value at dotted `key` (`default` where the key is absent).
+
+    Raises:
+        ConfigError: not a boolean (the message names the key).
+    """
+    try:
+        value = _value(plain, key)
+    except KeyError:
+        if default is None:
+            raise
+        return default
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}={value!r}: must be true or false")
+    return value
 
 
 def known_keys(plain: dict, section: str, settings: type) -> dict:

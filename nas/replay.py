@@ -10,26 +10,15 @@ the run's hit rate is stored (meta `replay`) and printed, so nobody mistakes a f
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 
 from nas.config import ConfigError, SearchConfig, SpaceSettings
 from nas.searcher import SearchRuntime
 from nas.store import ResultsStore, store_file
-
-RECORD_KEYS = (
-    "ap",
-    "ap50",
-    "ap75",
-    "aps",
-    "apm",
-    "apl",
-    "flops",
-    "params",
-    "train_seconds",
-    "images_per_second",
-    "epochs_done",
-)
+from nas.store_schema import result_from_row
+from nas.trial_report import to_report
 
 
 def load_record(cfg: SearchConfig) -> list[dict]:
@@ -64,9 +53,10 @@ def answer(record: list[dict], decisions) -> dict:
     best = min(record, key=lambda row: hamming(row["decisions"], decisions))
     distance = hamming(best["decisions"], decisions)
     tag = f"hit:{best['trial_id']}" if distance == 0 else f"fallback:{best['trial_id']}:d={distance}"
-    result = {key: best.get(key) for key in RECORD_KEYS}
-    result["flops_pruned"] = best.get("flops_pruned")  # copied counts keep the record's counting
-    return {**result, "final": True, "status": best["status"], "error": best.get("error"), "replay": tag}
+    # the recorded result as a final report (a stopped record stays stopped); copied counts keep
+    # the record's counting, and the row keeps the recorded training's provenance
+    result = dataclasses.replace(result_from_row(best), final=True)
+    return to_report(result, best.get("provenance"), replay=tag, flops_pruned=best.get("flops_pruned"))
 
 
 def hit_stats(store: ResultsStore, source: str) -> dict:

@@ -46,7 +46,8 @@ def retrain(run: str, trial: str, seeds: int, overrides: list[str] = (), train=N
     """Retrain trial `trial` ('best' allowed) of run folder `run` with `seeds` seeds.
 
     Args:
-        train: the training function (default `proxy_trainer.train.train_and_evaluate`).
+        train: the training function returning a `TrialResult` (default
+            `proxy_trainer.train.train_and_evaluate`).
     Returns:
         {'trial_id', 'search_reward', 'search_ap', 'results': [...], 'ap': spread of AP}.
     Raises:
@@ -56,6 +57,8 @@ def retrain(run: str, trial: str, seeds: int, overrides: list[str] = (), train=N
         raise ConfigError(f"--seeds {seeds}: give at least 1")
     if train is None:
         from proxy_trainer.train import train_and_evaluate as train
+    from proxy_trainer.provenance import training_provenance
+
     db = run_db(run)
     with ResultsStore.open_readonly(db) as store:
         row = store.best_trial() if trial == "best" else store.trial(trial)
@@ -67,8 +70,8 @@ def retrain(run: str, trial: str, seeds: int, overrides: list[str] = (), train=N
     try:
         for k in range(1, seeds + 1):
             seeded = dataclasses.replace(proxy, seed=proxy.seed + k)
-            result = train(spec, seeded, data)
-            store.add_retrain(row["trial_id"], seeded.seed, proxy.tier, result)
+            result = train(spec, seeded, data).flat()
+            store.add_retrain(row["trial_id"], seeded.seed, proxy.tier, result, training_provenance(seeded, data))
             results.append({**result, "seed": seeded.seed})
     finally:
         store.close()

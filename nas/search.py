@@ -18,10 +18,8 @@ from __future__ import annotations
 import os
 import platform
 import signal
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import metadata
 
 from nas.config import ConfigError, SearchConfig
 from nas.interrupt import SearchInterrupted, StopOnRequest, StopRequest
@@ -31,31 +29,16 @@ from nas.run_folder import RunLock, make_run_dir, write_atomically
 from nas.store import ResultsStore
 from search_space.serialize import spec_to_json
 from search_space.tf_format import to_tf_text
-
-PACKAGES = ("spinenet-nas", "torch", "torchvision", "ray", "hydra-core", "omegaconf", "numpy", "pycocotools")
+from search_space.trial_result import DETECTION_REWARD
 
 
 def provenance() -> dict:
     """Git commit, package versions and hardware of this machine."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    try:
-        commit = (
-            subprocess.run(
-                ["git", "rev-parse", "HEAD"], cwd=here, check=False, capture_output=True, text=True, timeout=10
-            ).stdout.strip()
-            or None
-        )
-    except (OSError, subprocess.SubprocessError):
-        commit = None
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
+    from proxy_trainer.provenance import git_commit, package_versions
+
     return {
-        "git_commit": commit,
-        "packages": versions,
+        "git_commit": git_commit(),
+        "packages": package_versions(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
@@ -117,7 +100,7 @@ def build_scheduler(cfg: SearchConfig):
     # iterations 1..epochs are the epoch reports; epochs + 1 is the final summary report
     return ASHAScheduler(
         time_attr="training_iteration",
-        metric="ap",
+        metric=DETECTION_REWARD,
         mode="max",
         max_t=cfg.proxy.epochs + 1,
         grace_period=cfg.scheduler.grace_period,
@@ -126,28 +109,31 @@ def build_scheduler(cfg: SearchConfig):
 
 
 def trial_config(cfg: SearchConfig) -> dict:
-    """What every trial receives besides its spec: proxy and data dicts, CPUs per trial, test hooks."""
-    from nas.trainable import test_hooks_from_env
-
+    """What every trial receives besides its spec: proxy and data dicts, CPUs per trial."""
     return {
         "proxy": cfg.proxy.to_dict(),
         "data": cfg.data.to_dict(),
         "cpus_per_trial": cfg.cluster.cpus_per_trial,
-        "test_hooks": test_hooks_from_env(),
     }
 
 
-def make_tuner(cfg: SearchConfig, stop_request: StopRequest):
-    """A fresh Tuner whose searcher is rebuilt from the store (new run and resume alike)."""
+def make_tuner(cfg: SearchConfig, stop_request: StopRequest, trainable=None):
+    """A fresh Tuner whose searcher is rebuilt from the store (new run and resume alike).
+
+    Args:
+        trainable: the Ray Tune function trainable of every trial; None: `nas.trainable.train_proxy`.
+    """
     import ray
     from ray import tune
 
     from nas.progress import SearchProgress
     from nas.searcher import ControllerSearcher, TrialErrors
-    from nas.trainable import train_proxy
+
+    if trainable is None:
+        from nas.trainable import train_proxy as trainable
 
     storage, name = storage_location(cfg, sum(1 for n in ray.nodes() if n.get("Alive")))
-    trainable = tune.with_resources(train_proxy, {"cpu": cfg.cluster.cpus_per_trial, "gpu": cfg.cluster.gpus_per_trial})
+    trainable = tune.with_resources(trainable, {"cpu": cfg.cluster.cpus_per_trial, "gpu": cfg.cluster.gpus_per_trial})
     searcher = ControllerSearcher(cfg, trial_config(cfg), stop_request)
     tune_config = tune.TuneConfig(
         search_alg=searcher,
@@ -206,8 +192,12 @@ def owned_run_folder(cfg: SearchConfig, resuming: bool) -> Iterator[None]:
             lock.release()
 
 
-def run_search(cfg: SearchConfig, resuming: bool = False) -> dict:
+def run_search(cfg: SearchConfig, resuming: bool = False, trainable=None) -> dict:
     """Run (or continue) a search to `cfg.trials` stored trials; prints progress and the closing report.
+
+    Args:
+        trainable: the trials' Ray Tune trainable (None: `nas.trainable.train_proxy`; tests give
+            one with fault injection, `tests/nas/support/trial_hooks.py`).
 
     Returns:
         the store's summary at the end.
@@ -219,7 +209,7 @@ def run_search(cfg: SearchConfig, resuming: bool = False) -> dict:
     request.install()
     try:
         with owned_run_folder(cfg, resuming):
-            summary = _search_locked(cfg, resuming, request)
+            summary = _search_locked(cfg, resuming, request, trainable)
     except KeyboardInterrupt:  # ours, or re-raised bare by library code that caught it on the way
         raise SearchInterrupted(request.signum or signal.SIGINT) from None
     except SystemExit as end:  # SIGTERM while Ray's own handler (sys.exit(SIGTERM)) was installed
@@ -235,14 +225,14 @@ def run_search(cfg: SearchConfig, resuming: bool = False) -> dict:
     return summary
 
 
-def _search_locked(cfg: SearchConfig, resuming: bool, request: StopRequest) -> dict:
+def _search_locked(cfg: SearchConfig, resuming: bool, request: StopRequest, trainable) -> dict:
     prepare_run(cfg, resuming)
     if cfg.is_replay:
         from nas.replay import run_replay
 
         run_replay(cfg)
     elif _stored_trials(cfg) < cfg.trials:  # a resume of a finished search only reports
-        _run_tune(cfg, request)
+        _run_tune(cfg, request, trainable)
     files = write_best(cfg)
     with ResultsStore.open_readonly(cfg.db_path) as store:
         summary, rows = store.summary(), store.leaderboard(limit=10)
@@ -255,7 +245,7 @@ def _stored_trials(cfg: SearchConfig) -> int:
         return store.count_trials()
 
 
-def _run_tune(cfg: SearchConfig, request: StopRequest) -> None:
+def _run_tune(cfg: SearchConfig, request: StopRequest, trainable) -> None:
     import logging
 
     import ray
@@ -266,7 +256,7 @@ def _run_tune(cfg: SearchConfig, request: StopRequest) -> None:
     started_here = init_ray(cfg)
     request.install()  # ray.init installs its own SIGTERM handler
     try:
-        tuner = make_tuner(cfg, request)
+        tuner = make_tuner(cfg, request, trainable)
         request.graceful = True
         tuner.fit()
     finally:

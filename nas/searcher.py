@@ -1,7 +1,8 @@
 """The controller as a Ray Tune `Searcher`, with the results store as the single source of truth.
 
 `suggest` hands Ray a proposal as plain JSON after recording it in the store. `on_trial_complete`
-turns the result into a row (a failure or a missing metric gets the configured penalty),
+turns the trial's last report into a row (its result from `nas/trial_report.py`, its reward from
+`controller.reward.RewardRule`: a failure or a missing metric gets the configured penalty),
 commits it, and only then gives the reward to the controller; a trial whose row is already
 stored is ignored, so nothing counts twice.
 
@@ -20,65 +21,36 @@ resume. A store that cannot be written stops the search with its one-line reason
 
 from __future__ import annotations
 
-import math
 from collections import deque
 
 from ray.tune import Callback
 from ray.tune.search import Searcher
 
 from nas.config import SearchConfig
-from nas.store import METRIC_KEYS, ResultsStore
+from nas.store import ResultsStore
+from nas.store_schema import result_columns
+from nas.trial_report import FINAL, from_report, outcome, report_provenance
 from search_space.errors import UserInputError
 from search_space.serialize import spec_from_dict, spec_to_dict
-
-STATS_KEYS = ("flops", "params", "train_seconds", "images_per_second", "epochs_done")
-
-
-def trial_status(result: dict | None, error: bool) -> tuple[str, str | None]:
-    """(status, error text) of a finished trial from its last result and Ray's error flag."""
-    if error:
-        return "error", (result or {}).get("error") or "Ray saw the trial's worker or node die (retries used up)"
-    if not result or ("final" not in result and result.get("ap") is None):
-        return "error", "the trial reported no result"
-    if not result.get("final"):
-        return "stopped", None
-    return result.get("status") or "error", result.get("error")
+from search_space.trial_result import DETECTION_REWARD
 
 
-def reward_of(status: str, result: dict | None, cfg: SearchConfig) -> float:
-    """The controller's reward: shaped AP for ok/stopped trials, the penalty for failures.
-
-    A trial stopped early by ASHA has no FLOPs count; with a FLOPs term its reward is plain AP.
-    """
-    from controller.reward import shaped_reward
-
-    ap, flops = (result or {}).get("ap"), (result or {}).get("flops")
-    if status not in ("ok", "stopped") or ap is None or not math.isfinite(ap):
-        return float(cfg.reward.failed_penalty)
-    if flops is None:
-        return float(ap)
-    return float(shaped_reward(ap, flops, target_flops=cfg.reward.target_flops, flops_weight=cfg.reward.flops_weight))
-
-
-def trial_row(trial_id: str, proposal, result: dict | None, error: bool, cfg: SearchConfig) -> dict:
-    """The store row of a finished trial."""
-    result = result or {}
-    status, error_text = trial_status(result, error)
-    row = {key: result.get(key) for key in (*METRIC_KEYS, *STATS_KEYS)}
-    if status == "stopped":
-        row["epochs_done"] = result.get("epoch")
+def trial_row(trial_id: str, proposal, report: dict | None, error: bool, cfg: SearchConfig) -> dict:
+    """The store row of a finished trial, from its last report (`nas/trial_report.py`); the reward
+    is the config's `RewardRule` applied to the trial's result."""
+    report = report or {}
+    result = outcome(report, error)
     return {
-        **row,
+        **result_columns(result),
         "trial_id": trial_id,
         "proposal_index": proposal.index,
         "decisions": list(proposal.decisions),
         "spec": spec_to_dict(proposal.spec),
-        "status": status,
-        "reward": reward_of(status, result, cfg),
-        "error": error_text,
-        "started_at": result.get("started_at"),
-        "replay": result.get("replay"),
-        "flops_pruned": result.get("flops_pruned", 1),  # a replayed row keeps its record's counting
+        "reward": cfg.reward.reward(result),
+        "started_at": report.get("started_at"),
+        "replay": report.get("replay"),
+        "flops_pruned": report.get("flops_pruned", 1),  # a replayed row keeps its record's counting
+        "provenance": report_provenance(report),
     }
 
 
@@ -144,12 +116,11 @@ class SearchRuntime:
         """Whether a trial Tune calls complete really ended: its final report, Ray's error (not while
         stopping: the stop itself kills workers), or ASHA stopping it on an epoch report. Anything
         else (Tune tearing trials down) leaves the proposal pending for a resume."""
-        result = result or {}
-        if result.get("final"):
+        if (result or {}).get(FINAL):
             return True
         if stopping:
             return False
-        return error or (self.cfg.scheduler.name == "asha" and result.get("ap") is not None)
+        return error or (self.cfg.scheduler.name == "asha" and result is not None and from_report(result).score is not None)
 
     def complete(self, trial_id: str, result: dict | None, error: bool, stopping: bool = False) -> dict | None:
         """Commit the trial's row, then feed the reward; returns the row, or None if nothing was stored.
@@ -174,7 +145,7 @@ class ControllerSearcher(Searcher):
     """Ray Tune Searcher around a controller; picklable (the runtime is rebuilt on demand)."""
 
     def __init__(self, cfg: SearchConfig, trial_config: dict, stop_request=None):
-        super().__init__(metric="ap", mode="max")
+        super().__init__(metric=DETECTION_REWARD, mode="max")
         self.cfg = cfg
         self.trial_config = trial_config  # proxy/data dicts and resources every trial receives
         self.stop_request = stop_request  # nas.interrupt.StopRequest of this driver, or None

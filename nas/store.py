@@ -9,7 +9,10 @@ Tables:
   a trained trial, `hit` / `fallback` in replay mode), started_at, finished_at (ISO UTC),
   flops_pruned (1: flops/params leave out blocks that feed no output, as every row written since
   pruning does; NULL in rows of a store written before, which keep their counts: they are read
-  with `flops_before_pruning` true where the spec has such blocks; a writer adds the column).
+  with `flops_before_pruning` true where the spec has such blocks; a writer adds the column),
+  provenance (JSON: git commit, settings hash and package versions of the training; NULL in
+  rows of stores before schema version 1). The result columns come from `TrialResult`
+  (`nas/store_schema.py`, which also holds the schema version and the upgrade of older stores).
 - `proposals`: every suggestion handed to Ray (trial_id UNIQUE, proposal index, decisions, spec,
   controller meta), so a resumed driver knows what was in flight.
 - `meta`: key -> JSON value: `config` (the resolved config), `provenance` (git commit, package
@@ -18,7 +21,8 @@ Tables:
   as compact bytes (`nas/checkpoint_codec.py`: typed arrays in an `.npz`, read without pickle);
   only the newest `KEEP_CHECKPOINTS` are kept (stores written before this format hold JSON text,
   which is still read).
-- `retrains`: re-runs of a stored architecture with other seeds (`nas retrain`).
+- `retrains`: re-runs of a stored architecture with other seeds (`nas retrain`), each with
+  its provenance.
 
 Read API for the inspection verbs (safe while a search writes: readers use WAL snapshots):
 `ResultsStore.open_readonly(path)` (context manager); `.trials()` all rows in feedback order
@@ -29,7 +33,8 @@ first; `.summary()` counts, best trial, config and provenance; `.config()`; `.pr
 
 Every SQLite failure (a damaged file, a full disk, a store that cannot be opened) becomes a
 `StoreError` whose one line names the file, what went wrong and what to do; nothing is written
-half: each write is one transaction. A store on read-only media opens for reading.
+half: each write is one transaction. A store on read-only media opens for reading. A store of
+a newer schema version than this code knows is refused with one line.
 """
 
 from __future__ import annotations
@@ -45,57 +50,17 @@ from typing import Any
 
 from nas.checkpoint_codec import CheckpointFormatError, decode_state, encode_state
 from nas.store_errors import NoSuchTrialError, StoreError, sqlite_failure
+from nas.store_schema import JSON_COLUMNS, TRIAL_COLUMNS, check_version, create_or_upgrade
 from search_space.reachability import dead_features
 from search_space.serialize import spec_from_dict
 from search_space.spec import ArchSpec
+from search_space.trial_result import TrialStatus
 
 STORE_FILE = "search.db"  # the store's file name inside a run folder
 KEEP_CHECKPOINTS = 2  # controller checkpoints kept (the newest is the one read; one spare)
 
-METRIC_KEYS = ("ap", "ap50", "ap75", "aps", "apm", "apl")
-TRIAL_COLUMNS = (
-    "trial_id",
-    "proposal_index",
-    "decisions",
-    "spec",
-    "status",
-    "reward",
-    *METRIC_KEYS,
-    "flops",
-    "params",
-    "train_seconds",
-    "images_per_second",
-    "epochs_done",
-    "error",
-    "replay",
-    "started_at",
-    "finished_at",
-    "flops_pruned",
-)
-JSON_COLUMNS = ("decisions", "spec")
-FAILED_STATUSES = ("nan_loss", "oom", "error")
-SUCCESS_STATUSES = ("ok", "stopped")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS trials (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, trial_id TEXT NOT NULL UNIQUE, proposal_index INTEGER,
-    decisions TEXT, spec TEXT, status TEXT NOT NULL, reward REAL, ap REAL, ap50 REAL, ap75 REAL,
-    aps REAL, apm REAL, apl REAL, flops INTEGER, params INTEGER, train_seconds REAL,
-    images_per_second REAL, epochs_done INTEGER, error TEXT, replay TEXT, started_at TEXT,
-    finished_at TEXT, flops_pruned INTEGER);
-CREATE TABLE IF NOT EXISTS proposals (
-    trial_id TEXT PRIMARY KEY, proposal_index INTEGER NOT NULL, decisions TEXT NOT NULL,
-    spec TEXT NOT NULL, meta TEXT, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS checkpoints (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, trials_fed INTEGER NOT NULL, state BLOB NOT NULL,
-    created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS retrains (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, trial_id TEXT NOT NULL, seed INTEGER NOT NULL,
-    proxy TEXT, status TEXT, ap REAL, result TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS trials_proposal_index ON trials (proposal_index);
-CREATE UNIQUE INDEX IF NOT EXISTS proposals_proposal_index ON proposals (proposal_index);
-"""
+FAILED_STATUSES = tuple(s.value for s in TrialStatus if s.failed)
+SUCCESS_STATUSES = tuple(s.value for s in TrialStatus if not s.failed)
 
 
 def store_file(run_dir: str) -> str:
@@ -131,6 +96,12 @@ def _decode_proposal(row: sqlite3.Row) -> dict:
     return data
 
 
+def _decode_retrain(row: sqlite3.Row) -> dict:
+    data = {"provenance": None, **dict(row), "result": json.loads(row["result"])}
+    data["provenance"] = data["provenance"] and json.loads(data["provenance"])
+    return data
+
+
 class ResultsStore:
     """One run's SQLite store. Writers use `ResultsStore(path)`; readers `open_readonly(path)`."""
 
@@ -153,9 +124,12 @@ class ResultsStore:
         conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")  # a committed row survives a SIGKILL of the driver
-        conn.executescript(f"BEGIN;\n{SCHEMA}\nCOMMIT;")  # all tables or none, even if killed here
-        if "flops_pruned" not in {row[1] for row in conn.execute("PRAGMA table_info(trials)")}:
-            conn.executescript("BEGIN;\nALTER TABLE trials ADD COLUMN flops_pruned INTEGER;\nCOMMIT;")  # older store
+        try:
+            check_version(conn, self.path)
+        except StoreError:
+            conn.close()
+            raise
+        create_or_upgrade(conn)
         return conn
 
     def _connect_readonly(self) -> sqlite3.Connection:
@@ -201,6 +175,7 @@ class ResultsStore:
     def _check_schema(self) -> None:
         try:
             self._conn.execute("SELECT seq FROM trials LIMIT 1").fetchall()
+            check_version(self._conn, self.path)
         except sqlite3.OperationalError as err:
             if "no such table" in str(err) or "no such column" in str(err):
                 raise StoreError(f"{self.path} is not a spinenet-nas results store") from None
@@ -283,12 +258,14 @@ class ResultsStore:
         # pruning first lets the insert reuse the freed pages: the file never holds more than KEEP
         self._transaction([(prune, (KEEP_CHECKPOINTS - 1,)), (insert, (trials_fed, encode_state(state), utc_now()))])
 
-    def add_retrain(self, trial_id: str, seed: int, proxy: str, result: dict) -> None:
-        """Record one re-training of a stored trial's architecture with `seed`."""
-        self._write(
-            "INSERT INTO retrains (trial_id, seed, proxy, status, ap, result, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (trial_id, seed, proxy, result.get("status"), result.get("ap"), _dumps(result), utc_now()),
-        )
+    def add_retrain(self, trial_id: str, seed: int, proxy: str, result: dict, provenance: dict | None = None) -> None:
+        """Record one re-training of a stored trial's architecture with `seed` (`result`: its flat
+        result; `provenance`: where the training came from, `proxy_trainer.provenance`)."""
+        sql = ("INSERT INTO retrains (trial_id, seed, proxy, status, ap, result, created_at, provenance) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        dumped = None if provenance is None else _dumps(provenance)
+        self._write(sql, (trial_id, seed, proxy, result.get("status"), result.get("ap"), _dumps(result), utc_now(),
+                          dumped))
 
     # ---- reading --------------------------------------------------------------------------
     def _query(self, sql: str, params: tuple = (), decode=None) -> list:
@@ -319,6 +296,7 @@ class ResultsStore:
     def _decode_trial(row: sqlite3.Row) -> dict:
         """A trial row with its JSON decoded and `flops_before_pruning` (see the `trials` table)."""
         data = _decode_row(row)
+        data.setdefault("provenance", None)  # a store before schema version 1, opened for reading
         data["flops_before_pruning"] = not data.get("flops_pruned") and _has_dead_blocks(data.get("spec"))
         return data
 
@@ -439,4 +417,4 @@ class ResultsStore:
         sql, params = "SELECT * FROM retrains ORDER BY seq", ()
         if trial_id is not None:
             sql, params = "SELECT * FROM retrains WHERE trial_id = ? ORDER BY seq", (trial_id,)
-        return self._query(sql, params, decode=lambda r: {**dict(r), "result": json.loads(r["result"])})
+        return self._query(sql, params, decode=_decode_retrain)

@@ -22,8 +22,8 @@ from pycocotools.cocoeval import COCOeval, Params
 
 from proxy_trainer.data.coco import index_coco
 from proxy_trainer.data.records import DataSet
+from search_space.trial_result import DETECTION_METRICS
 
-METRIC_KEYS = ("ap", "ap50", "ap75", "aps", "apm", "apl")  # COCOeval.stats[0:6], in order
 AREA_OF_KEY = {"ap": "all", "ap50": "all", "ap75": "all", "aps": "small", "apm": "medium", "apl": "large"}
 AREA_RANGES = ("absolute", "relative")
 COCO_SIDE = 640  # the image side COCO's area thresholds refer to
@@ -79,14 +79,14 @@ def coco_metrics(gt: COCO, detections: list[dict], area_ranges: str = "absolute"
         ground truth (COCOeval's -1); 0.0 for ranges with ground truth when there are no detections.
     """
     if not detections:
-        return {k: 0.0 if _has_ground_truth(gt, AREA_OF_KEY[k], area_ranges) else None for k in METRIC_KEYS}
+        return {k: 0.0 if _has_ground_truth(gt, AREA_OF_KEY[k], area_ranges) else None for k in DETECTION_METRICS}
     with contextlib.redirect_stdout(io.StringIO()):
         evaluator = COCOeval(gt, gt.loadRes(detections), iouType="bbox")
         evaluator.params.areaRng = _coco_area_ranges(gt, area_ranges)
         evaluator.evaluate()
         evaluator.accumulate()
         evaluator.summarize()
-    return {k: None if v < 0 else float(v) for k, v in zip(METRIC_KEYS, evaluator.stats[:6])}
+    return {k: None if v < 0 else float(v) for k, v in zip(DETECTION_METRICS, evaluator.stats[:6])}
 
 
 def to_coco_results(output: dict[str, torch.Tensor], meta: dict, category_of: dict[int, int]) -> list[dict]:

@@ -23,13 +23,14 @@ from proxy_trainer.complexity import count_params_flops
 from proxy_trainer.config import DataConfig, ProxyConfig
 from proxy_trainer.data.images import DetectionDataset, collate, hflip_batch
 from proxy_trainer.data.prepare import PreparedData, prepare_data
-from proxy_trainer.evaluate import METRIC_KEYS, coco_metrics, ground_truth, predict
+from proxy_trainer.evaluate import DETECTION_METRICS, coco_metrics, ground_truth, predict
 from proxy_trainer.modeling.detector import build_detector
 from proxy_trainer.precise_bn import recompute_bn_statistics
 from proxy_trainer.schedule import lr_factor
 from search_space.spec import ArchSpec
+from search_space.trial_result import EpochReport, TrialResult, TrialStatus
 
-Report = Callable[[dict], None]
+Report = Callable[[EpochReport], None]
 Progress = Callable[[int, int], None]
 
 
@@ -135,12 +136,12 @@ def _train_epoch(stepper: _Stepper, loader, epoch: int, counter: dict, progress:
     return total / max(1, len(loader))
 
 
-def _result(status: str, error: str | None, metrics: dict, run: dict) -> dict:
+def _result(status: TrialStatus, error: str | None, metrics: dict, run: dict) -> TrialResult:
     seconds = run["train_seconds"]
-    return {"status": status, "error": error, **{k: metrics.get(k) for k in METRIC_KEYS},
-            "params": run["params"], "flops": run["flops"], "train_seconds": round(seconds, 3),
-            "images_per_second": round(run["images"] / seconds, 3) if seconds > 0 else 0.0,
-            "epochs_done": run["epochs_done"], "loss": run["loss"], **run["data"]}
+    return TrialResult(status, error, metrics={k: metrics.get(k) for k in DETECTION_METRICS}, params=run["params"],
+                       flops=run["flops"], train_seconds=round(seconds, 3),
+                       images_per_second=round(run["images"] / seconds, 3) if seconds > 0 else 0.0,
+                       epochs_done=run["epochs_done"], loss=run["loss"], data=run["data"], epochs=tuple(run["epochs"]))
 
 
 def prepare_model(spec, cfg: ProxyConfig, num_classes: int, device: torch.device) -> torch.nn.Module:
@@ -155,20 +156,21 @@ def prepare_model(spec, cfg: ProxyConfig, num_classes: int, device: torch.device
 
 def train_and_evaluate(spec: ArchSpec | None, proxy_cfg: ProxyConfig, data_cfg: DataConfig,
                        report: Report | None = None, *, progress: Progress | None = None,
-                       evaluator: Evaluator | None = None) -> dict:
+                       evaluator: Evaluator | None = None) -> TrialResult:
     """Train one proxy detector and score it on the held-out split.
 
     Args:
         spec: the backbone; None trains the ResNet-FPN baseline `r50-fpn` at the same width.
         proxy_cfg: the tier (model, input size, schedule, seed). data_cfg: the data set.
-        report: called after each epoch with `epoch`, `loss` and the AP keys.
+        report: called after each epoch with its `EpochReport` (epoch, loss, AP metrics).
         progress: called after each step with (steps done, total steps).
         evaluator: scores the model after each epoch instead of `evaluate_model`, as
             `evaluator(model, loaders, data, epoch) -> metrics` (studies that score more ways).
     Returns:
-        `status` ('ok' | 'nan_loss'), `error`, `ap, ap50, ap75, aps, apm, apl` (None where
-        COCOeval has no ground truth), `params`, `flops` (multiply-adds), `train_seconds`,
-        `images_per_second`, `epochs_done`, `loss`, and the data counts of `PreparedData.summary`.
+        the `TrialResult`: status ok or nan_loss (with the reason), metrics `ap, ap50, ap75, aps,
+        apm, apl` (None where COCOeval has no ground truth), params, flops (multiply-adds),
+        timings, epochs done, the last loss, the data counts of `PreparedData.summary` and the
+        per-epoch reports.
     Raises:
         UserInputError: bad data (`DataError`) or a spec/config the detector cannot build.
     """
@@ -188,7 +190,7 @@ def evaluate_model(model: torch.nn.Module, loaders: Loaders, data: PreparedData,
     return coco_metrics(gt, predict(model, loaders.val, data.val, device), cfg.area_ranges)
 
 
-def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, device, hooks) -> dict:
+def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, device, hooks) -> TrialResult:
     report, progress, evaluator = hooks
     if evaluator is None:
         gt = ground_truth(data.val)  # once per run, not per epoch
@@ -201,18 +203,19 @@ def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, devic
     counter = {"steps": 0, "images": 0, "total": cfg.epochs * len(loaders.train)}
     stepper = _Stepper(model, *_optimizer(model, cfg, counter["total"]), cfg, device)
     run = {"params": params, "flops": flops, "train_seconds": 0.0, "images": 0, "epochs_done": 0, "loss": None,
-           "data": data.summary()}
+           "data": data.summary(), "epochs": []}
     metrics: dict = {}
     for epoch in range(1, cfg.epochs + 1):
         start = time.perf_counter()
         try:
             run["loss"] = round(_train_epoch(stepper, loaders.train, epoch, counter, progress), 6)
         except NonFiniteLoss as err:
-            return _result("nan_loss", str(err), {}, {**run, "images": counter["images"]})
+            return _result(TrialStatus.NAN_LOSS, str(err), {}, {**run, "images": counter["images"]})
         finally:
             run["train_seconds"] += time.perf_counter() - start
         metrics = evaluator(model, loaders, data, epoch)
         run.update(epochs_done=epoch, images=counter["images"])
+        run["epochs"].append(EpochReport(epoch, run["loss"], metrics))
         if report is not None:
-            report({"epoch": epoch, "loss": run["loss"], **metrics})
-    return _result("ok", None, metrics, run)
+            report(run["epochs"][-1])
+    return _result(TrialStatus.OK, None, metrics, run)

@@ -15,14 +15,12 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import subprocess
 import time
 from pathlib import Path
 
 THRESHOLDS = (0.02, 0.05)  # the cpu tier's and torchvision's score thresholds
 CURVE_BATCHES = (60,)  # precise-BN batch counts evaluated along the learning curve
 FINAL_BATCHES = (15, 60)  # and at the last epoch
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def lever_name(bn: str, threshold: float, area_ranges: str) -> str:
@@ -104,16 +102,12 @@ class LeverEvaluator:
 
 
 def provenance(proxy, data) -> dict:
-    """Where a stored training came from: commit, versions, the resolved configs."""
-    import torch
-    import torchvision
+    """Where a stored training came from: commit, versions, settings hash (one function for every
+    stored training, `proxy_trainer.provenance`), the date and the resolved configs."""
+    from proxy_trainer.provenance import training_provenance
 
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
-    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                                capture_output=True, text=True, check=False).stdout.strip())
-    return {"commit": commit, "dirty": dirty, "torch": torch.__version__, "torchvision": torchvision.__version__,
-            "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "proxy": proxy.to_dict(),
-            "data": data.to_dict()}
+    return {**training_provenance(proxy, data), "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "proxy": proxy.to_dict(), "data": data.to_dict()}
 
 
 def job_configs(job: dict):
@@ -154,7 +148,7 @@ def train_job(job: dict) -> dict:
     every = None if job.get("final_only") else 10 if job.get("score_on_training") else max(1, job["epochs"] // 12)
     evaluator = LeverEvaluator(proxy, job["epochs"], every)
     started = time.perf_counter()
-    result = train_and_evaluate(_spec(job), proxy, data, evaluator=evaluator)
+    result = train_and_evaluate(_spec(job), proxy, data, evaluator=evaluator).flat()
     wall = time.perf_counter() - started
     if evaluator.final_state is not None:
         Path(job["weights"]).parent.mkdir(parents=True, exist_ok=True)

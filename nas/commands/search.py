@@ -19,7 +19,7 @@ def help_text() -> str:
         f"config groups (choose one option each; defaults: ppo, cpu, synthetic, resnet50, local, fifo):\n{groups}\n\n"
         f"top-level keys: {TOP_LEVEL}\n"
         "any key of a group can be set too: cluster.gpus_per_trial=0.5 proxy.epochs=3 +controller.options.KEY=VALUE\n"
-        "reward: reward.failed_penalty=0 reward.target_flops=... reward.flops_weight=-0.07\n"
+        "reward: reward.failed_penalty=0 reward.target_flops=... reward.flops_weight=-0.07 reward.hard=true\n"
         "replay: proxy=replay replay.from=RUN_DIR (recorded rewards; unrecorded proposals: nearest neighbour)\n"
         "stopping: Ctrl+C or SIGTERM stops the running trials cleanly and exits with status 130 (interrupted);\n"
         "  a second signal stops at once. Resume retrains only what was not stored. Bad input: exit status 2.\n\n"

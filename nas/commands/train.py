@@ -14,6 +14,7 @@ import sys
 from nas.config import CONF_DIR
 from nas.sources import resolve_source
 from search_space.errors import UserInputError
+from search_space.trial_result import TrialStatus
 
 TRAIN_CONFIG = "train"
 TRAIN_GROUPS = ("proxy", "data")
@@ -73,10 +74,10 @@ class _Bar:
             self.progress.stop()
 
 
-def _epoch_line(metrics: dict) -> str:
-    ap = "-" if metrics.get("ap") is None else f"{metrics['ap']:.4f}"
-    ap50 = "-" if metrics.get("ap50") is None else f"{metrics['ap50']:.4f}"
-    return f"epoch {metrics['epoch']}: loss {metrics['loss']:.4f}  AP {ap}  AP50 {ap50}"
+def _epoch_line(report) -> str:
+    """One epoch's line from its `EpochReport`."""
+    ap, ap50 = ("-" if report.metrics.get(k) is None else f"{report.metrics[k]:.4f}" for k in ("ap", "ap50"))
+    return f"epoch {report.epoch}: loss {report.loss:.4f}  AP {ap}  AP50 {ap50}"
 
 
 def run(args) -> int:
@@ -89,8 +90,8 @@ def run(args) -> int:
         result = train_and_evaluate(source.spec, proxy, data, report=lambda m: bar.line(_epoch_line(m)), progress=bar.step)
     finally:
         bar.close()
-    sys.stdout.write(json.dumps({"source": source.label, "tier": proxy.tier, **result}) + "\n")
-    return 0 if result["status"] == "ok" else 1
+    sys.stdout.write(json.dumps({"source": source.label, "tier": proxy.tier, **result.flat()}) + "\n")
+    return 0 if result.status == TrialStatus.OK else 1
 
 
 def register(verbs) -> None:

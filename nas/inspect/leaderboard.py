@@ -8,9 +8,9 @@ multiply-adds, parameters); `leaderboard_table` formats them for people (AP in %
 from __future__ import annotations
 
 from nas.inspect.runs import RunSnapshot
+from nas.store_schema import METRIC_COLUMNS as METRICS
 from search_space.errors import UserInputError
 
-METRICS = ("ap", "ap50", "ap75", "aps", "apm", "apl")
 ROW_KEYS = ("rank", "trial_id", "status", "reward", *METRICS, "flops", "params", "train_seconds", "flops_before_pruning")
 BEFORE_PRUNING_MARK = "*"  # beside FLOPs and params a store kept from before dead blocks were pruned
 BEFORE_PRUNING_NOTE = (f"{BEFORE_PRUNING_MARK} counted before dead blocks were pruned (stored by an earlier "

@@ -1,4 +1,5 @@
-"""Reward shaping: plain AP, MnasNet's FLOPs term, the failed-trial penalty."""
+"""Reward shaping: plain AP, MnasNet's FLOPs term, the failed-trial penalty, and the rule that
+values a trial result (failed: penalty; no FLOPs count: plain AP; hard constraint)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import math
 
 import pytest
 
-from controller import ControllerError, shaped_reward
+from controller import ControllerError, RewardRule, shaped_reward
+from search_space.trial_result import TrialResult, TrialStatus
 
 
 @pytest.mark.parametrize(
@@ -29,3 +31,22 @@ def test_shaped_reward_values(args, kwargs, expected):
 def test_flops_term_needs_flops_and_target():
     with pytest.raises(ControllerError, match="needs positive flops and target_flops"):
         shaped_reward(0.3, None, target_flops=1e9, flops_weight=-0.07)
+
+
+RULE = RewardRule(failed_penalty=-0.5, target_flops=1e9, flops_weight=-1.0, hard=True)
+
+
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        (TrialResult(TrialStatus.OK, metrics={"ap": 0.4}, flops=2e9), 0.2),  # above target: shaped
+        (TrialResult(TrialStatus.OK, metrics={"ap": 0.4}, flops=5e8), 0.4),  # hard: none below target
+        (TrialResult(TrialStatus.STOPPED, metrics={"ap": 0.3}, final=False), 0.3),  # no FLOPs count: plain AP
+        (TrialResult(TrialStatus.NAN_LOSS, metrics={"ap": 0.3}, flops=1e9), -0.5),
+        (TrialResult.failure(TrialStatus.OOM, "out of memory"), -0.5),
+        (TrialResult(TrialStatus.OK, metrics={"ap": float("nan")}, flops=1e9), -0.5),  # no finite metric
+        (TrialResult(TrialStatus.OK, metrics={}, flops=1e9), -0.5),
+    ],
+)
+def test_the_rule_decides_failed_and_stopped_trials(result, expected):
+    assert math.isclose(RULE.reward(result), expected, rel_tol=1e-12)

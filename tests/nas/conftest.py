@@ -1,16 +1,29 @@
 """Shared helpers of the nas tests: smoke-tier search configs under tmp paths, Ray environment,
-and waiting on a condition with a deadline (never a bare sleep)."""
+the test hooks' folder on the path (`support/`: a trainable with fault injection and waits, and
+a `nas` CLI that searches with it), and waiting on a condition with a deadline (never a bare sleep)."""
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 import pytest
 
 from nas.config import SearchConfig, compose_config
 
+SUPPORT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "support")
+sys.path.insert(0, SUPPORT_DIR)  # the tests import `trial_hooks`
+
+
+def support_path() -> str:
+    """PYTHONPATH with `SUPPORT_DIR` first: Ray workers import the test trainable's module by name
+    and see only what PYTHONPATH names (not the driver's sys.path)."""
+    return os.pathsep.join(filter(None, [SUPPORT_DIR, os.environ.get("PYTHONPATH")]))
+
+
 RAY_ENV = {
+    "PYTHONPATH": support_path(),
     "RAY_AUTH_MODE": "disabled",
     "RAY_CHDIR_TO_TRIAL_DIR": "0",
     "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
@@ -73,15 +86,17 @@ def cache_dir(tmp_path_factory):
 
 
 class Driver:
-    """A `nas search` run in a subprocess, its stdout/stderr going to files that tests poll."""
+    """A `nas search` run in a subprocess (`python -m hooked_nas`: the test trainable, hooks from
+    `env`), its stdout/stderr going to files that tests poll."""
 
     def __init__(self, args: list[str], env: dict, folder, name: str):
         import subprocess
-        import sys
 
         self.out, self.err = folder / f"{name}.out", folder / f"{name}.err"
+        env = {**env, "PYTHONPATH": support_path()}
         with open(self.out, "w") as out, open(self.err, "w") as err:
-            self.proc = subprocess.Popen([sys.executable, "-m", "nas", "search", *args], env=env, stdout=out, stderr=err)
+            self.proc = subprocess.Popen([sys.executable, "-m", "hooked_nas", "search", *args], env=env, stdout=out,
+                                         stderr=err)
 
     @property
     def stdout(self) -> str:

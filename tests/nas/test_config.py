@@ -96,6 +96,7 @@ def test_every_option_has_a_comment(name):
         (["trials=0"], "at least 1"),
         (["scheduler.name=lottery"], "unknown scheduler"),
         (["proxy=replay"], "replay.from"),
+        (["reward.hard=maybe"], "reward.hard='maybe': must be true or false"),
     ],
 )
 def test_bad_overrides_are_one_line_errors(overrides, match):
@@ -148,3 +149,12 @@ def test_space_dead_blocks_forbid_reaches_the_space():
     assert cfg.space.build().options.dead_blocks == "forbid"
     with pytest.raises(ConfigError, match="unknown key space.dead_block; known: seed, overrides, dead_blocks"):
         SearchConfig.from_dict(compose_config(["+space.dead_block=forbid"]))
+
+
+def test_the_reward_rule_comes_from_config_and_stores_before_hard_read_false(tmp_path):
+    plain = compose_config([f"run.dir={tmp_path}", "reward.hard=true", "reward.target_flops=1e9",
+                            "reward.flops_weight=-1", "reward.failed_penalty=-0.5"])
+    rule = SearchConfig.from_dict(plain).reward
+    assert (rule.hard, rule.target_flops, rule.flops_weight, rule.failed_penalty) == (True, 1e9, -1.0, -0.5)
+    del plain["reward"]["hard"]  # a config stored before the key existed
+    assert SearchConfig.from_dict(plain).reward.hard is False

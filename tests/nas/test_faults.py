@@ -5,7 +5,8 @@ exactly the requested number of trials, with no proposal lost, handed out twice 
 no stored trial trained again; a node that dies under a trial is retried by Ray.
 
 One Ray test cluster per module (`ray.cluster_utils.Cluster`: a head without CPUs and two
-2-CPU worker nodes); drivers started as subprocesses connect to it with cluster=ray."""
+2-CPU worker nodes); drivers started as subprocesses connect to it with cluster=ray. Faults and
+waits come from the test trainable (`support/trial_hooks.py`), never from production code."""
 
 import os
 import signal
@@ -13,6 +14,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from trial_hooks import WAIT_DIR_ENV, WAIT_S_ENV, Hooks, hooked_trainable
 
 from nas.config import ConfigError
 from nas.interrupt import EXIT_INTERRUPTED
@@ -60,12 +62,15 @@ def test_multi_node_cluster_needs_shared_storage(tmp_path, cache_dir):
     assert storage_location(cfg, alive_nodes=1) == (str(tmp_path), "ray")
 
 
-def test_failing_trial_kinds_are_data(cluster, tmp_path, cache_dir, monkeypatch):
-    monkeypatch.setenv("SPINENET_NAS_TEST_FAULTS", "0:raise,1:nan,2:oom")
+def test_failing_trial_kinds_are_data(cluster, tmp_path, cache_dir):
+    """Fails without: `nas.trainable.report_trial`'s catch-all (the raising trials become Ray
+    errors, retried, stored with Ray's reason), `failed_result`'s out-of-memory status (oom
+    stored as error), `train_and_evaluate`'s NonFiniteLoss handling (nan_loss), or the failed
+    statuses' penalty in `controller.reward.RewardRule.reward`."""
     cfg = smoke_config(
         tmp_path / "run", cache_dir, 4, 2, *cluster_overrides(cluster[0], tmp_path), "reward.failed_penalty=-0.5"
     )
-    summary = run_search(cfg)
+    summary = run_search(cfg, trainable=hooked_trainable(Hooks(faults={0: "raise", 1: "nan", 2: "oom"})))
     with ResultsStore.open_readonly(cfg.db_path) as store:
         rows = {r["proposal_index"]: r for r in store.trials()}
     assert {k: rows[k]["status"] for k in rows} == {0: "error", 1: "nan_loss", 2: "oom", 3: "ok"}
@@ -124,7 +129,7 @@ def run_chain(kill_points, folder, cache_dir, cluster_address) -> None:
     run_dir, markers = folder / "run", folder / "markers"
     markers.mkdir(parents=True)
     db = str(run_dir / "search.db")
-    env = {**os.environ, "SPINENET_NAS_TEST_WAIT_DIR": str(markers), "SPINENET_NAS_TEST_WAIT_S": "300"}
+    env = {**os.environ, WAIT_DIR_ENV: str(markers), WAIT_S_ENV: "300"}
     overrides = [*cluster_overrides_at(cluster_address, folder)]
     first_args = smoke_overrides(run_dir, cache_dir, CHAIN_TRIALS, 2, *overrides)
     snapshots = []  # (stored proposal indexes, start counts) right after each kill
@@ -161,6 +166,9 @@ def run_chain(kill_points, folder, cache_dir, cluster_address) -> None:
 
 
 def test_resume_after_kills_at_ten_points(cluster, tmp_path, cache_dir):
+    """Fails without: `SearchRuntime._handed_out_never_stored` (a proposal in flight at a kill is
+    lost or a new index replaces it: a gap or a spec that changed), or the store's commit before
+    feedback with UNIQUE trial ids (a stored trial trained again)."""
     with ThreadPoolExecutor(len(CHAINS)) as pool:
         chains = [pool.submit(run_chain, points, tmp_path / f"chain{n}", cache_dir, cluster[0].address)
                   for n, points in enumerate(CHAINS)]
@@ -168,25 +176,30 @@ def test_resume_after_kills_at_ten_points(cluster, tmp_path, cache_dir):
             chain.result()  # re-raises a chain's failed assertion here
 
 
-def test_a_failure_outside_the_training_code_is_stored_not_retried(cluster, tmp_path, cache_dir, monkeypatch):
+def test_a_failure_outside_the_training_code_is_stored_not_retried(cluster, tmp_path, cache_dir):
+    """Fails without `nas.trainable.report_trial`'s catch-all around the whole trial: the
+    TimeoutError raised before training would reach Ray, which retries the trial (max_failures=2:
+    it starts 3 times) and stores Ray's reason instead."""
     markers = tmp_path / "markers"
     markers.mkdir()
-    monkeypatch.setenv("SPINENET_NAS_TEST_WAIT_DIR", str(markers))  # no release marker ever appears...
-    monkeypatch.setenv("SPINENET_NAS_TEST_WAIT_S", "0")  # ...so the set-up before training raises at once
+    # no release marker ever appears and the deadline is 0 s, so the trial raises before training
+    hooks = Hooks(wait_dir=str(markers), wait_s=0.0)
     cfg = smoke_config(tmp_path / "run", cache_dir, 1, 1, *cluster_overrides(cluster[0], tmp_path))
-    run_search(cfg)
+    run_search(cfg, trainable=hooked_trainable(hooks))
     with ResultsStore.open_readonly(cfg.db_path) as store:
         [row] = store.trials()
     assert row["status"] == "error" and row["error"].startswith("TimeoutError: ") and "release" in row["error"]
     assert started_counts(markers) == {0: 1}  # cluster.max_failures=2, yet never retried
 
 
-def test_node_loss_retries_the_trial(cluster, tmp_path, cache_dir, monkeypatch):
+def test_node_loss_retries_the_trial(cluster, tmp_path, cache_dir):
+    """Fails without `tune.FailureConfig(max_failures=cluster.max_failures)` in
+    `nas.search.make_tuner`: the trial on the lost node would be stored as a Ray error, not
+    retried on the surviving node."""
     ray_cluster, nodes = cluster
     marker_dir = tmp_path / "markers"
     marker_dir.mkdir()
-    monkeypatch.setenv("SPINENET_NAS_TEST_WAIT_DIR", str(marker_dir))
-    monkeypatch.setenv("SPINENET_NAS_TEST_WAIT_S", "120")
+    hooks = Hooks(wait_dir=str(marker_dir), wait_s=120.0)
     cfg = smoke_config(tmp_path / "run", cache_dir, 1, 1, *cluster_overrides(ray_cluster, tmp_path))
     started = marker_dir / "started-0"
 
@@ -198,7 +211,7 @@ def test_node_loss_retries_the_trial(cluster, tmp_path, cache_dir, monkeypatch):
 
     killer = threading.Thread(target=kill_the_trials_node, daemon=True)
     killer.start()
-    run_search(cfg)
+    run_search(cfg, trainable=hooked_trainable(hooks))
     killer.join(timeout=5)
     runs_on = started.read_text().split()
     assert len(runs_on) == 2 and runs_on[0] != runs_on[1]  # retried on the surviving node

@@ -1,5 +1,5 @@
 """End to end: a real 4-trial search on local Ray (smoke tier, PPO), asserting store rows,
-statuses, metrics, proposals, controller checkpoints, the best-spec files and the closing report."""
+statuses, metrics, each training's provenance, proposals, controller checkpoints, the best-spec files and the closing report."""
 
 import json
 import math
@@ -10,6 +10,7 @@ import pytest
 from nas.progress import closing_text, progress_line
 from nas.search import run_search
 from nas.store import ResultsStore
+from proxy_trainer.provenance import settings_hash
 from search_space import SearchSpace
 from search_space.serialize import spec_from_dict
 
@@ -51,6 +52,8 @@ def test_rows_statuses_and_metrics(finished_run):
         assert row["epochs_done"] == cfg.proxy.epochs
         assert space.decode(row["decisions"]).blocks == spec_from_dict(row["spec"]).blocks
         assert row["started_at"] <= row["finished_at"]
+        assert row["provenance"]["settings_hash"] == settings_hash(cfg.proxy.to_dict(), cfg.data.to_dict())
+        assert row["provenance"]["packages"]["torch"] and "git_commit" in row["provenance"]
     assert checkpoint["trials_fed"] == 4 and checkpoint["state"]["num_feedbacks"] == 4
     assert summary["trials"] == 4 and summary["failed"] == 0 and summary["statuses"] == {"ok": 4}
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+from trial_hooks import WAIT_DIR_ENV, WAIT_S_ENV
 
 from nas.interrupt import EXIT_INTERRUPTED
 from nas.store import ResultsStore
@@ -56,7 +57,7 @@ def user_env(tmp_path, cache_dir):
     env = {k: v for k, v in os.environ.items() if k != "RAY_AUTH_MODE"}
     markers = tmp_path / "markers"
     markers.mkdir()
-    env.update(HOME=str(tmp_path / "home"), SPINENET_NAS_TEST_WAIT_DIR=str(markers), SPINENET_NAS_TEST_WAIT_S="240")
+    env.update({"HOME": str(tmp_path / "home"), WAIT_DIR_ENV: str(markers), WAIT_S_ENV: "240"})
     return env, markers
 
 

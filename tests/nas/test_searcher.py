@@ -9,8 +9,10 @@ import os
 import pytest
 
 from nas.config import SearchConfig, compose_config
-from nas.searcher import SearchRuntime, trial_status
+from nas.searcher import SearchRuntime
 from nas.store import ResultsStore
+from nas.trial_report import outcome, to_report
+from search_space.trial_result import EpochReport, TrialResult
 
 
 def config(tmp_path, *extra):
@@ -23,18 +25,24 @@ def ok(ap):
     return {"final": True, "status": "ok", "ap": ap, "flops": 10, "params": 5, "epochs_done": 3}
 
 
+def epoch_report(ap, epoch=1):
+    """What the trainable reports to Tune after an epoch."""
+    return to_report(TrialResult.of_epoch(EpochReport(epoch, 1.0, {"ap": ap})))
+
+
 @pytest.mark.parametrize(
     ("result", "error", "expected"),
     [
         (ok(0.2), False, ("ok", None)),
         ({"final": True, "status": "nan_loss", "error": "loss is nan"}, False, ("nan_loss", "loss is nan")),
-        ({"final": False, "ap": 0.1, "epoch": 1}, False, ("stopped", None)),
+        (epoch_report(0.1), False, ("stopped", None)),
         (None, False, ("error", "the trial reported no result")),
         ({"ap": 0.1, "final": False}, True, ("error", "Ray saw the trial's worker or node die (retries used up)")),
     ],
 )
-def test_trial_status(result, error, expected):
-    assert trial_status(result, error) == expected
+def test_trial_outcome(result, error, expected):
+    found = outcome(result, error)
+    assert (found.status.value, found.error) == expected
 
 
 def test_commit_then_feedback_once_and_penalty(tmp_path):
@@ -46,7 +54,7 @@ def test_commit_then_feedback_once_and_penalty(tmp_path):
     assert rt.complete("t1", ok(0.9), False) is None  # Ray re-ran a stored trial: ignored
     row = rt.complete("t0", {"final": True, "status": "oom", "error": "OutOfMemoryError: x"}, False)
     assert (row["status"], row["reward"], row["error"]) == ("oom", -1.0, "OutOfMemoryError: x")
-    assert rt.complete("t2", {"final": False, "ap": 0.05, "epoch": 1}, False) is None  # FIFO: torn down, not ended
+    assert rt.complete("t2", epoch_report(0.05), False) is None  # FIFO: torn down, not ended
     assert [p["trial_id"] for p in rt.store.pending_proposals()] == ["t2"]
     assert rt.controller.num_feedbacks == 2 and rt.fed == 2
     assert rt.store.latest_checkpoint()["trials_fed"] == 2
@@ -55,7 +63,7 @@ def test_commit_then_feedback_once_and_penalty(tmp_path):
 def test_asha_stopped_trials_are_stored_with_their_last_ap(tmp_path):
     rt = SearchRuntime(config(tmp_path, "controller=random", "scheduler=asha"))
     rt.suggest("t0")
-    stopped = rt.complete("t0", {"final": False, "ap": 0.05, "epoch": 1}, False)
+    stopped = rt.complete("t0", epoch_report(0.05), False)
     assert (stopped["status"], stopped["reward"], stopped["epochs_done"]) == ("stopped", 0.05, 1)
 
 
@@ -114,7 +122,7 @@ def test_unfinished_trials_are_not_stored_while_stopping(tmp_path):
     rt = SearchRuntime(config(tmp_path, "controller=random"))
     for k in range(3):
         rt.suggest(f"t{k}")
-    assert rt.complete("t0", {"final": False, "ap": 0.05, "epoch": 1}, False, stopping=True) is None
+    assert rt.complete("t0", epoch_report(0.05), False, stopping=True) is None
     assert rt.complete("t1", None, True, stopping=True) is None  # a worker killed by the same signal
     assert rt.complete("t2", ok(0.4), False, stopping=True)["status"] == "ok"  # finished just in time
     assert [p["trial_id"] for p in rt.store.pending_proposals()] == ["t0", "t1"]

@@ -9,7 +9,7 @@ import torch
 from proxy_trainer.data.coco import load_coco
 from proxy_trainer.data.images import DetectionDataset
 from proxy_trainer.evaluate import (
-    METRIC_KEYS,
+    DETECTION_METRICS,
     area_ranges_text,
     area_thresholds,
     coco_metrics,
@@ -70,7 +70,7 @@ def test_detector_outputs_map_back_to_image_pixels(tiny):
         results.extend(to_coco_results(output, meta, tiny.category_of()))
     assert results[0] == {"image_id": 10, "category_id": 3, "bbox": [4.0, 4.0, 20.0, 10.0], "score": 0.5}
     metrics = coco_metrics(ground_truth(tiny), results)
-    assert [metrics[k] for k in METRIC_KEYS[:4]] == [1.0, 1.0, 1.0, 1.0]
+    assert [metrics[k] for k in DETECTION_METRICS[:4]] == [1.0, 1.0, 1.0, 1.0]
 
 
 def test_relative_area_ranges_scale_cocos_thresholds_to_the_image(tiny):

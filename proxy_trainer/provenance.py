@@ -1,0 +1,72 @@
+"""Where a training came from: git commit, package versions and a hash of its settings.
+
+`training_provenance(proxy, data)` is what every stored training carries (the search store's
+trial rows, `nas retrain`'s rows, the proxy-design study's JSON), so a study can reuse another's
+training when the `settings_hash` and versions match and refuse a stale one. `git_commit()`
+and `package_versions()` also make up a search run's own provenance (`nas/search.py`).
+
+Standard library only (versions come from the installed distributions' metadata, so nothing
+heavy is imported); a machine without git, or a copy outside a checkout, gives a commit of None.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from importlib import metadata
+
+PACKAGES = ("spinenet-nas", "torch", "torchvision", "ray", "hydra-core", "omegaconf", "numpy", "pycocotools")
+# settings that say where or how fast a training runs, not what it trains: left out of the hash
+LOCAL_SETTINGS = frozenset({"tier", "num_threads", "cache_dir", "cache_images", "num_workers"})
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=HERE, check=False, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def git_commit() -> str | None:
+    """The checkout's HEAD commit, or None (no git, not a checkout)."""
+    return _git("rev-parse", "HEAD") or None
+
+
+def git_dirty() -> bool | None:
+    """Whether tracked files differ from the commit; None when unknown."""
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return None if status is None else bool(status)
+
+
+def package_versions() -> dict[str, str | None]:
+    """The installed version of each of `PACKAGES` (None where not installed)."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def settings_hash(proxy: dict, data: dict) -> str:
+    """SHA-256 (hex, first 16 digits) of the proxy tier's settings (its model's included) and the
+    data settings, as plain dicts, leaving out `LOCAL_SETTINGS`."""
+    kept = {name: _without_local(part) for name, part in (("proxy", proxy), ("data", data))}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _without_local(settings: dict) -> dict:
+    return {k: v for k, v in settings.items() if k not in LOCAL_SETTINGS}
+
+
+def training_provenance(proxy, data) -> dict:
+    """Commit (and whether the checkout differs from it), settings hash and package versions of a
+    training with `proxy` and `data` (ProxyConfig and DataConfig, or their plain dicts)."""
+    proxy, data = (part if isinstance(part, dict) else part.to_dict() for part in (proxy, data))
+    return {"git_commit": git_commit(), "git_dirty": git_dirty(), "settings_hash": settings_hash(proxy, data),
+            "packages": package_versions()}
