@@ -44,12 +44,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from nas.checkpoint_codec import CheckpointFormatError, decode_state, encode_state
+from nas.ranking import ranked
 from nas.store_errors import NoSuchTrialError, StoreError, sqlite_failure
 from search_space.reachability import dead_features
 from search_space.serialize import spec_from_dict
 from search_space.spec import ArchSpec
 
-STORE_FILE = "search.db"  # the store's file name inside a run folder
 KEEP_CHECKPOINTS = 2  # controller checkpoints kept (the newest is the one read; one spare)
 
 METRIC_KEYS = ("ap", "ap50", "ap75", "aps", "apm", "apl")
@@ -96,11 +96,6 @@ CREATE TABLE IF NOT EXISTS retrains (
 CREATE UNIQUE INDEX IF NOT EXISTS trials_proposal_index ON trials (proposal_index);
 CREATE UNIQUE INDEX IF NOT EXISTS proposals_proposal_index ON proposals (proposal_index);
 """
-
-
-def store_file(run_dir: str) -> str:
-    """The results store's path inside run folder `run_dir`."""
-    return os.path.join(run_dir, STORE_FILE)
 
 
 def utc_now() -> str:
@@ -365,10 +360,8 @@ class ResultsStore:
         return spec_from_dict(row["spec"], default_name=f"trial-{row['trial_id']}")
 
     def leaderboard(self, limit: int | None = 10) -> list[dict]:
-        """Trial rows by reward, best first (failed trials last); `limit=None` for all."""
-        sql = "SELECT * FROM trials ORDER BY reward IS NULL, reward DESC, seq"
-        rows = self._query(sql, decode=self._decode_trial)
-        return rows if limit is None else rows[:limit]
+        """Trial rows with a reward, best first (`nas.ranking.ranked`); `limit=None` for all."""
+        return ranked(self.trials(), limit)
 
     def summary(self) -> dict:
         """Counts (trials, ok, stopped, failed by status), best trial id/reward/ap, config, provenance."""
