@@ -37,6 +37,11 @@ class RunFolderError(UserInputError):
     """A run folder that cannot be created, locked or written."""
 
 
+def _inside(name: str) -> property:
+    """A `RunFolder` property: the path of `name` inside the folder."""
+    return property(lambda folder: os.path.join(folder.path, name), doc=f"<run dir>/{name}")
+
+
 @dataclass(frozen=True)
 class RunFolder:
     """One run folder and the names of what a search keeps in it."""
@@ -49,25 +54,11 @@ class RunFolder:
     BEST_SPEC_TF_FILE: ClassVar[str] = "best_spec_tf.txt"  # the same spec, TF Model Garden form
     LOCK_FILE: ClassVar[str] = "search.lock"  # held by the search that writes the folder
 
-    @property
-    def store(self) -> str:
-        return os.path.join(self.path, self.STORE_FILE)
-
-    @property
-    def ray(self) -> str:
-        return os.path.join(self.path, self.RAY_DIR)
-
-    @property
-    def best_spec(self) -> str:
-        return os.path.join(self.path, self.BEST_SPEC_FILE)
-
-    @property
-    def best_spec_tf(self) -> str:
-        return os.path.join(self.path, self.BEST_SPEC_TF_FILE)
-
-    @property
-    def lock_file(self) -> str:
-        return os.path.join(self.path, self.LOCK_FILE)
+    store = _inside(STORE_FILE)
+    ray = _inside(RAY_DIR)
+    best_spec = _inside(BEST_SPEC_FILE)
+    best_spec_tf = _inside(BEST_SPEC_TF_FILE)
+    lock_file = _inside(LOCK_FILE)
 
     def has_store(self) -> bool:
         """Whether the folder holds a results store file."""
