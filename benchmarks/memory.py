@@ -22,8 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS_DIR, print_table, write_json
-from proxy_fidelity import BASELINE, tier_configs
+from proxy_fidelity import BASELINE
 from search_overhead import checked, read_status_kib, run_polled
+
+from nas.config import load_proxy_and_data
 
 NAME = "memory"
 ARCHS = ("spinenet-49", BASELINE)  # BASELINE: the r50-fpn detector (spec None)
@@ -39,7 +41,7 @@ def trial_peak(job: dict) -> dict:
     from proxy_trainer.train import train_and_evaluate
     from search_space import get_builtin
 
-    proxy, data = tier_configs(job["tier"])
+    proxy, data = load_proxy_and_data(job["tier"])
     proxy = dataclasses.replace(proxy, num_threads=1, epochs=job["epochs"] or proxy.epochs)
     before = read_status_kib("self", "VmRSS")
     result = train_and_evaluate(None if job["arch"] == BASELINE else get_builtin(job["arch"]), proxy, data).flat()
@@ -53,7 +55,7 @@ def trial_peaks(tier: list[str], epochs: int | None) -> list[dict]:
     """`trial_peak` of each architecture, each in a fresh spawned process, all at once."""
     from proxy_trainer.data.prepare import prepare_data
 
-    prepare_data(tier_configs(tier)[1])  # generate the synthetic set once, before the workers read it
+    prepare_data(load_proxy_and_data(tier)[1])  # generate the synthetic set once, before the workers read it
     jobs = [{"arch": arch, "tier": tier, "epochs": epochs} for arch in ARCHS]
     with multiprocessing.get_context("spawn").Pool(len(jobs), maxtasksperchild=1) as pool:
         return pool.map(trial_peak, jobs, chunksize=1)  # one fresh process per trial

@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS_DIR, print_table, write_json
 
+from nas.config import load_proxy_and_data
 from search_space import SearchSpace, get_builtin
 from search_space.serialize import spec_from_dict, spec_to_dict
 
@@ -150,20 +151,11 @@ def architectures(random_count: int) -> dict[str, dict | None]:
     return archs
 
 
-def tier_configs(overrides: list[str]):
-    """(ProxyConfig, DataConfig) of the tier, composed as `nas search` would."""
-    from nas.config import compose_config
-    from proxy_trainer.config import DataConfig, ProxyConfig
-
-    plain = compose_config(overrides)
-    return ProxyConfig.from_dict(plain["proxy"]), DataConfig.from_dict(plain["data"])
-
-
 def resolved_tier(overrides: list[str]) -> dict:
     """The proxy and data configs a tier's overrides resolve to, as JSON values: two benchmark
     runs of the same tier name measured the same setting only if these match (a tier file may
     change between them)."""
-    proxy, data = tier_configs(overrides)
+    proxy, data = load_proxy_and_data(overrides)
     return json.loads(json.dumps({"proxy": proxy.to_dict(), "data": data.to_dict()}))
 
 
@@ -171,7 +163,7 @@ def train_one(job: dict) -> dict:
     """One training on one thread (runs in a worker process); the result row of the job."""
     from proxy_trainer.train import train_and_evaluate
 
-    proxy, data = tier_configs(job["tier"])
+    proxy, data = load_proxy_and_data(job["tier"])
     proxy = dataclasses.replace(proxy, epochs=job["epochs"], seed=proxy.seed + job["seed"], num_threads=1)
     spec = spec_from_dict(job["spec"]) if job["spec"] is not None else None
     result = train_and_evaluate(spec, proxy, data).flat()
@@ -216,7 +208,7 @@ def run_all(settings: dict, workers: int, out_dir: Path) -> list[dict]:
     """Train every planned job not already in the JSON, saving after each; returns all runs."""
     from proxy_trainer.data.prepare import prepare_data
 
-    proxy, data = tier_configs(settings["tier"])
+    proxy, data = load_proxy_and_data(settings["tier"])
     prepare_data(data)  # generate the synthetic set once, before the workers share its cache
     runs = previous_runs(out_dir / f"{NAME}.json", settings)
     done = {_key(r) for r in runs}

@@ -33,8 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS_DIR, print_table, write_json
-from proxy_fidelity import BASELINE, resolved_tier, tier_configs, train_in_parallel
+from proxy_fidelity import BASELINE, resolved_tier, train_in_parallel
 
+from nas.config import load_proxy_and_data
 from search_space import get_builtin
 from search_space.serialize import spec_to_dict
 
@@ -60,14 +61,21 @@ def nas(*args: str) -> None:
         raise SystemExit(f"repro-mini: 'nas {' '.join(args)}' failed with exit code {proc.returncode}")
 
 
+def store_of(run_dir: Path) -> str:
+    """The path of the run's results store."""
+    from nas.run_folder import RunFolder
+
+    return RunFolder(str(run_dir)).store
+
+
 def stored_trials(run_dir: Path) -> int:
     """How many trials the run's store holds (0 when there is no store)."""
     from nas.store import ResultsStore
 
-    db = run_dir / "search.db"
-    if not db.exists():
+    db = store_of(run_dir)
+    if not os.path.exists(db):
         return 0
-    with ResultsStore.open_readonly(str(db)) as store:
+    with ResultsStore.open_readonly(db) as store:
         return store.count_trials()
 
 
@@ -89,7 +97,7 @@ def winners(run_dir: Path, top: int) -> list[dict]:
     """The top successful trials by reward: trial id, reward, AP and spec."""
     from nas.store import ResultsStore
 
-    with ResultsStore.open_readonly(str(run_dir / "search.db")) as store:
+    with ResultsStore.open_readonly(store_of(run_dir)) as store:
         rows = [r for r in store.leaderboard(limit=None) if r["status"] == "ok"][:top]
     return [{"trial_id": r["trial_id"], "reward": r["reward"], "ap": r["ap"], "spec": r["spec"]} for r in rows]
 
@@ -144,7 +152,7 @@ def store_retrains(run_dir: Path, found: list[dict], runs: list[dict], proxy_tie
     from nas.store import ResultsStore
 
     names = {f"found-{k + 1} ({row['trial_id']})": row["trial_id"] for k, row in enumerate(found)}
-    store = ResultsStore(str(run_dir / "search.db"))
+    store = ResultsStore(store_of(run_dir))
     try:
         for run in runs:
             if run["arch"] in names and not run.get("reused"):
@@ -214,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     search(settings, run_dir)
     found = winners(run_dir, settings["top"])
     archs = contenders(found)
-    proxy, _ = tier_configs(settings["tier"])
+    proxy, _ = load_proxy_and_data(settings["tier"])
     earlier = {k: run for path in args.reuse for k, run in reusable(path, settings).items()}
     runs = retrain_all(settings, archs, earlier)
     store_retrains(run_dir, found, runs, proxy.tier)

@@ -182,12 +182,11 @@ def calibrate(tier: list[str]) -> dict:
     from proxy_trainer.train import train_and_evaluate
 
     import_s = time.perf_counter() - start
-    from proxy_fidelity import tier_configs
-
+    from nas.config import load_proxy_and_data
     from proxy_trainer.data.prepare import prepare_data
     from search_space import get_builtin
 
-    proxy, data = tier_configs(tier)
+    proxy, data = load_proxy_and_data(tier)
     prepare_data(data)  # generate the synthetic set now, not inside the first trial
     start = time.perf_counter()
     result = train_and_evaluate(get_builtin("spinenet-49"), proxy, data).flat()
@@ -197,7 +196,9 @@ def calibrate(tier: list[str]) -> dict:
 
 def tune_trials(run_dir: Path) -> list[dict]:
     """Per trial of the run's Tune experiment: id, start (Tune start_time), time_total_s, worker pid."""
-    ray_dir = run_dir / "ray"
+    from nas.run_folder import RunFolder
+
+    ray_dir = Path(RunFolder(str(run_dir)).ray)
     state = max(ray_dir.glob("experiment_state-*.json"), key=os.path.getmtime)
     starts = {}
     for entry in json.loads(state.read_text())["trial_data"]:  # [trial JSON, run metadata JSON]
@@ -213,9 +214,10 @@ def tune_trials(run_dir: Path) -> list[dict]:
 
 def stored_trials(run_dir: Path) -> dict[str, dict]:
     """trial id -> status and train_seconds from the run's results store."""
+    from nas.run_folder import RunFolder
     from nas.store import ResultsStore
 
-    with ResultsStore.open_readonly(str(run_dir / "search.db")) as store:
+    with ResultsStore.open_readonly(RunFolder(str(run_dir)).store) as store:
         return {r["trial_id"]: {"status": r["status"], "train_seconds": r["train_seconds"]} for r in store.trials()}
 
 

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_json
 
 from nas.config import SearchConfig, compose_config
+from nas.run_folder import RunFolder
 from nas.search import run_search
 from nas.store import ResultsStore
 from search_space import SearchSpace
@@ -37,7 +38,7 @@ SIZES = (16, 1000, 2000)
 def fabricate_record(folder: str, rows: int = 60) -> str:
     """A finished 'trained' run of `rows` random resnet50-space trials with made-up AP."""
     space = SearchSpace.from_seed("resnet50")
-    store = ResultsStore(os.path.join(folder, "search.db"))
+    store = ResultsStore(RunFolder(folder).store)
     store.set_meta("config", compose_config([f"run.dir={folder}", "proxy=smoke"]))
     for k in range(rows):
         spec = space.decode(space.sample(seed=11, k=k), name=f"r{k}")
@@ -83,7 +84,7 @@ def main() -> None:
     growth_json = by[2000]["db_bytes_json_all_kept"] - by[1000]["db_bytes_json_all_kept"]
     summary = {"growth_bytes_per_1000_trials": growth, "growth_bytes_per_1000_trials_json_all_kept": growth_json,
                "ratio_json_to_compact": round(growth_json / max(1, growth), 1)}
-    print(f"search.db: 16 trials {by[16]['db_bytes'] / 1e6:.2f} MB, 1000 {by[1000]['db_bytes'] / 1e6:.2f} MB, "
+    print(f"{RunFolder.STORE_FILE}: 16 trials {by[16]['db_bytes'] / 1e6:.2f} MB, 1000 {by[1000]['db_bytes'] / 1e6:.2f} MB, "
           f"2000 {by[2000]['db_bytes'] / 1e6:.2f} MB; growth {growth / 1e6:.2f} MB per 1,000 trials "
           f"(JSON checkpoints, all kept: {growth_json / 1e6:.0f} MB; ratio {summary['ratio_json_to_compact']}x)")
     write_json("store_growth", {"rows": rows, **summary})

@@ -1,10 +1,13 @@
-"""The search configuration: Hydra composition of the packaged tree `nas/conf/`, translated once
-into typed frozen dataclasses. Nothing outside this module sees a `DictConfig`.
+"""The configuration: Hydra composition of the packaged tree `nas/conf/`, translated once into
+typed frozen dataclasses. Nothing outside this module sees a `DictConfig`.
 
-`compose_config(overrides)` gives the resolved plain dict (what the results store keeps);
-`SearchConfig.from_dict(plain)` turns such a dict (fresh or read back from a store on resume)
-into typed settings; `load_search_config(overrides)` does both, and for `resume=<run dir>` reads
-the stored config instead of composing a new one.
+`compose_config(overrides, file=SEARCH_FILE)` is the one composition: it gives the resolved plain
+dict of `config.yaml` (`nas search`, `nas retrain`, the benchmarks; what the results store keeps)
+or of `train.yaml` (`nas train`, `nas data check`). `proxy_and_data(plain)` is the one builder of
+the (`ProxyConfig`, `DataConfig`) pair from such a dict, and `load_proxy_and_data(overrides,
+file)` composes and builds in one call. `SearchConfig.from_dict(plain)` turns a dict (fresh or
+read back from a store on resume) into typed settings; `load_search_config(overrides)` does both,
+and for `resume=<run dir>` reads the stored config instead of composing a new one.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from controller.reward import RewardRule
-from nas.store import store_file
+from nas.run_folder import RunFolder
 from search_space.errors import UserInputError
 
 CONF_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conf")
@@ -41,8 +44,22 @@ def _register_resolvers() -> None:
         OmegaConf.register_new_resolver("now", lambda fmt: datetime.datetime.now().strftime(fmt), use_cache=True)
 
 
-def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> dict:
-    """Compose `nas/conf/config.yaml` with Hydra overrides into a resolved plain dict.
+@dataclass(frozen=True)
+class ConfigFile:
+    """A top-level file of `nas/conf/`: its name, its groups, and how a bad override reads."""
+
+    name: str  # the yaml file, without .yaml
+    groups: tuple[str, ...]  # the groups its overrides may choose
+    lead: str  # how the one-line error of a bad override starts
+    hint: str = ""  # added after the groups in that error
+
+
+SEARCH_FILE = ConfigFile("config", GROUPS, "bad config override", "; see 'nas search --help'")
+TRAIN_FILE = ConfigFile("train", ("proxy", "data"), "bad override")  # nas train, nas data check
+
+
+def compose_config(overrides: list[str] | tuple[str, ...] = (), file: ConfigFile = SEARCH_FILE) -> dict:
+    """Compose `nas/conf/<file>.yaml` with Hydra overrides into a resolved plain dict.
 
     Raises:
         ConfigError: unknown group option, unknown key or a malformed override (one line).
@@ -55,13 +72,38 @@ def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> dict:
     _register_resolvers()
     try:
         with initialize_config_dir(config_dir=CONF_DIR, version_base=None, job_name="nas"):
-            cfg = compose(config_name="config", overrides=list(overrides))
+            cfg = compose(config_name=file.name, overrides=list(overrides))
         return OmegaConf.to_container(cfg, resolve=True)
     except (HydraException, OmegaConfBaseException) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ConfigError(
-            f"bad config override: {first} (groups: {', '.join(GROUPS)}; see 'nas search --help')"
-        ) from None
+        raise ConfigError(f"{file.lead}: {first} (groups: {', '.join(file.groups)}{file.hint})") from None
+
+
+def proxy_and_data(plain: dict, replay: bool = False):
+    """The (ProxyConfig, DataConfig) pair of a resolved config: the one builder that `nas search`,
+    `nas train`, `nas retrain` and the benchmarks use. The replay tier trains nothing: it gives
+    (None, None) where `replay` is allowed (a search), and is refused elsewhere.
+
+    Raises:
+        ConfigError: the replay tier where a training is wanted. proxy_trainer's ConfigError: bad values.
+    """
+    if plain["proxy"].get("tier") == REPLAY_TIER:
+        if replay:
+            return None, None
+        raise ConfigError("the proxy tier is replay, which trains nothing (it reuses a finished run's rewards); "
+                          "give a proxy tier to train with, e.g. proxy=cpu")
+    from proxy_trainer.config import DataConfig, ProxyConfig
+
+    return ProxyConfig.from_dict(plain["proxy"]), DataConfig.from_dict(plain["data"])
+
+
+def load_proxy_and_data(overrides: list[str] | tuple[str, ...] = (), file: ConfigFile = SEARCH_FILE):
+    """`proxy_and_data` of a fresh composition of `file` with `overrides`.
+
+    Raises:
+        ConfigError: bad overrides, bad values, or the replay tier.
+    """
+    return proxy_and_data(compose_config(overrides, file))
 
 
 @dataclass(frozen=True)
@@ -134,7 +176,7 @@ class SearchConfig:
 
     @property
     def db_path(self) -> str:
-        return store_file(self.run_dir)
+        return RunFolder(self.run_dir).store
 
     @classmethod
     def from_dict(cls, plain: dict) -> SearchConfig:
@@ -154,7 +196,7 @@ class SearchConfig:
 
     @classmethod
     def _from_dict(cls, plain: dict) -> SearchConfig:
-        proxy, data = _proxy_and_data(plain)
+        proxy, data = proxy_and_data(plain, replay=True)
         replay = ReplaySettings(source=plain["replay"]["from"], fallback=plain["replay"]["fallback"])
         if proxy is None and not replay.source:
             raise ConfigError("proxy=replay needs replay.from=<run dir> (a finished run whose rewards to replay)")
@@ -281,14 +323,6 @@ def _cluster_settings(plain: dict) -> ClusterSettings:
     )
 
 
-def _proxy_and_data(plain: dict):
-    if plain["proxy"].get("tier") == REPLAY_TIER:
-        return None, None
-    from proxy_trainer.config import DataConfig, ProxyConfig
-
-    return ProxyConfig.from_dict(plain["proxy"]), DataConfig.from_dict(plain["data"])
-
-
 def _check(cfg: SearchConfig) -> None:
     if cfg.scheduler.name not in ("fifo", "asha"):
         raise ConfigError(f"unknown scheduler '{cfg.scheduler.name}'; known: fifo, asha")
@@ -313,9 +347,11 @@ def stored_config(run_dir: str) -> dict:
     """
     from nas.store import ResultsStore
 
-    db = store_file(run_dir)
+    db = RunFolder(run_dir).store
     if not os.path.isfile(db):
-        raise ConfigError(f"cannot resume {run_dir}: no search.db there; give the folder of an earlier search")
+        raise ConfigError(
+            f"cannot resume {run_dir}: no {RunFolder.STORE_FILE} there; give the folder of an earlier search"
+        )
     plain = {}
     if not ResultsStore.is_blank(db):
         with ResultsStore.open_readonly(db) as store:

@@ -2,7 +2,8 @@
 
 `SearchProgress` is a Ray Tune callback that prints one line whenever a trial finishes (and at
 most every `every_s` seconds otherwise): trials done/total, running, failed, best AP with its
-trial, ETA. `leaderboard_text(rows)` and `closing_text(...)` format the end-of-run report.
+trial, ETA. `closing_text(...)` formats the end-of-run report, its leaderboard with the one
+formatter of `nas/inspect/leaderboard.py` (AP in percent, as everywhere people read it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import time
 
 from ray.tune import Callback
 
+from nas.inspect.leaderboard import CLOSING_COLUMNS, leaderboard_table, numbered, percent
+from nas.run_folder import RunFolder
 from nas.store import ResultsStore
 from search_space.errors import UserInputError
 
@@ -24,7 +27,7 @@ def progress_line(summary: dict, total: int, running: int, elapsed_s: float, don
         elapsed_s: seconds since this driver started; done_here: trials finished since then.
     """
     done = summary["trials"]
-    best = "-" if summary["best_trial"] is None else f"{_fmt(summary['best_ap'])} ({summary['best_trial']})"
+    best = "-" if summary["best_trial"] is None else f"{_percent(summary['best_ap'])} ({summary['best_trial']})"
     eta = "-"
     if done_here and done < total:
         eta = _clock(elapsed_s / done_here * (total - done))
@@ -34,8 +37,8 @@ def progress_line(summary: dict, total: int, running: int, elapsed_s: float, don
     )
 
 
-def _fmt(value) -> str:
-    return "-" if value is None else f"{value:.4f}"
+def _percent(value) -> str:
+    return "-" if value is None else percent(value)
 
 
 def _clock(seconds: float) -> str:
@@ -89,20 +92,6 @@ class SearchProgress(Callback):
         self._print(trials)
 
 
-def leaderboard_text(rows: list[dict]) -> str:
-    """A fixed-width table of trial rows: rank, trial, reward, AP, AP50, GFLOPs (multiply-adds), params, status."""
-    lines = [f"{'#':>3} {'trial':<14} {'reward':>8} {'AP':>8} {'AP50':>8} {'GMACs':>8} {'params':>10} {'s':>7}  status"]
-    for rank, row in enumerate(rows, 1):
-        gmacs = "-" if row.get("flops") is None else f"{row['flops'] / 1e9:.3f}"
-        params = "-" if row.get("params") is None else f"{row['params']:,}"
-        seconds = "-" if row.get("train_seconds") is None else f"{row['train_seconds']:.0f}"
-        lines.append(
-            f"{rank:>3} {row['trial_id']:<14} {_fmt(row['reward']):>8} {_fmt(row.get('ap')):>8} "
-            f"{_fmt(row.get('ap50')):>8} {gmacs:>8} {params:>10} {seconds:>7}  {row['status']}"
-        )
-    return "\n".join(lines)
-
-
 def closing_text(run_dir: str, summary: dict, rows: list[dict], best_files: dict[str, str]) -> str:
     """The end-of-run report: counts, leaderboard, where the run, best spec and exports are."""
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary["statuses"].items())) or "none"
@@ -112,8 +101,8 @@ def closing_text(run_dir: str, summary: dict, rows: list[dict], best_files: dict
         head = f"search stopped at {done} of {wanted} trials ({statuses}); continue with: nas search resume={run_dir}"
     parts = [
         head,
-        leaderboard_text(rows),
-        f"run folder:  {run_dir}  (search.db; inspect with: nas show {run_dir})",
+        leaderboard_table(numbered(rows), CLOSING_COLUMNS).rstrip("\n"),
+        f"run folder:  {run_dir}  ({RunFolder.STORE_FILE}; inspect with: nas show {run_dir})",
     ]
     if summary.get("replay"):
         replay = summary["replay"]

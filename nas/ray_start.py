@@ -20,9 +20,9 @@ from __future__ import annotations
 import os
 
 from nas.config import ConfigError, SearchConfig
+from nas.run_folder import RunFolder
 
 LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # Ray's switch: "0" = single-machine Ray on 127.0.0.1
-RAY_DIR_NAME = "ray"  # Tune experiment folder name under the storage path (local runs)
 
 
 def loopback_only() -> None:
@@ -64,4 +64,4 @@ def storage_location(cfg: SearchConfig, alive_nodes: int) -> tuple[str, str]:
             f"the Ray cluster has {alive_nodes} nodes but cluster.storage is not set; the local run folder "
             "is not visible to the other nodes. Give cluster.storage=s3://... (or a path every node mounts)"
         )
-    return cfg.run_dir, RAY_DIR_NAME
+    return cfg.run_dir, RunFolder.RAY_DIR

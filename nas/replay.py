@@ -15,8 +15,9 @@ import os
 import uuid
 
 from nas.config import ConfigError, SearchConfig, SpaceSettings
+from nas.run_folder import RunFolder
 from nas.searcher import SearchRuntime
-from nas.store import ResultsStore, store_file
+from nas.store import ResultsStore
 from nas.store_schema import result_from_row
 from nas.trial_report import to_report
 
@@ -27,9 +28,11 @@ def load_record(cfg: SearchConfig) -> list[dict]:
     Raises:
         ConfigError: no such run, no rows, or a different search space.
     """
-    db = store_file(cfg.replay.source)
+    db = RunFolder(cfg.replay.source).store
     if not os.path.isfile(db):
-        raise ConfigError(f"replay.from={cfg.replay.source} has no search.db; give the folder of a finished search")
+        raise ConfigError(
+            f"replay.from={cfg.replay.source} has no {RunFolder.STORE_FILE}; give the folder of a finished search"
+        )
     with ResultsStore.open_readonly(db) as store:
         rows, source_space = store.trials(), store.config().get("space")
     if not isinstance(source_space, dict) or SpaceSettings(**source_space) != cfg.space:

@@ -1,6 +1,6 @@
 """Re-checking a winner: retrain a stored architecture with several seeds (`nas retrain`).
 
-The best of many noisy trials is optimistic, so `retrain(run, trial, seeds)` trains the stored
+The best of many noisy trials is optimistic, so `retrain(RunTrial, seeds)` trains the stored
 spec again with seeds `proxy.seed + 1 .. proxy.seed + N` (the run's proxy/data config, or a newly
 composed one when overrides are given), stores each result in the run's `retrains` table, and
 returns the mean and spread next to the search's own number.
@@ -11,24 +11,10 @@ from __future__ import annotations
 import dataclasses
 import statistics
 
-from nas.config import REPLAY_TIER, ConfigError, compose_config
-from nas.run_sources import run_db
+from nas.config import ConfigError, load_proxy_and_data, proxy_and_data
+from nas.run_folder import RunTrial
 from nas.store import ResultsStore
 from search_space.serialize import spec_from_dict
-
-
-def proxy_and_data(stored: dict, overrides: list[str]):
-    """(ProxyConfig, DataConfig) of the run, or of a fresh composition when overrides are given.
-
-    Raises:
-        ConfigError: the run was a replay and no proxy override is given.
-    """
-    from proxy_trainer.config import DataConfig, ProxyConfig
-
-    plain = compose_config(overrides) if overrides else stored
-    if plain["proxy"].get("tier") == REPLAY_TIER:
-        raise ConfigError("this run replayed rewards; give a proxy tier to train with, e.g. proxy=cpu")
-    return ProxyConfig.from_dict(plain["proxy"]), DataConfig.from_dict(plain["data"])
 
 
 def spread(values: list[float]) -> dict:
@@ -42,8 +28,9 @@ def spread(values: list[float]) -> dict:
     }
 
 
-def retrain(run: str, trial: str, seeds: int, overrides: list[str] = (), train=None) -> dict:
-    """Retrain trial `trial` ('best' allowed) of run folder `run` with `seeds` seeds.
+def retrain(source: RunTrial, seeds: int, overrides: list[str] = (), train=None) -> dict:
+    """Retrain the trial `source` names (RUN:TRIAL or RUN:best) with `seeds` seeds: with the run's
+    own proxy and data config, or a fresh composition when overrides are given.
 
     Args:
         train: the training function returning a `TrialResult` (default
@@ -59,11 +46,11 @@ def retrain(run: str, trial: str, seeds: int, overrides: list[str] = (), train=N
         from proxy_trainer.train import train_and_evaluate as train
     from proxy_trainer.provenance import training_provenance
 
-    db = run_db(run)
+    db = source.folder.store
     with ResultsStore.open_readonly(db) as store:
-        row = store.best_trial() if trial == "best" else store.trial(trial)
+        row = source.row(store)
         stored = store.config()
-    proxy, data = proxy_and_data(stored, list(overrides))
+    proxy, data = load_proxy_and_data(overrides) if overrides else proxy_and_data(stored)
     spec = spec_from_dict(row["spec"])
     results = []
     store = ResultsStore(db)

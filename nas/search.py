@@ -25,7 +25,7 @@ from nas.config import ConfigError, SearchConfig
 from nas.interrupt import SearchInterrupted, StopOnRequest, StopRequest
 from nas.progress import closing_text
 from nas.ray_start import init_ray, storage_location
-from nas.run_folder import RunLock, make_run_dir, write_atomically
+from nas.run_folder import RunFolder, write_atomically
 from nas.store import ResultsStore
 from search_space.serialize import spec_to_json
 from search_space.tf_format import to_tf_text
@@ -163,10 +163,8 @@ def write_best(cfg: SearchConfig) -> dict[str, str]:
         if store.summary()["best_trial"] is None:
             return {}
         spec = store.trial_spec("best")
-    files = {
-        "best spec": os.path.join(cfg.run_dir, "best_spec.json"),
-        "TF export": os.path.join(cfg.run_dir, "best_spec_tf.txt"),
-    }
+    folder = RunFolder(cfg.run_dir)
+    files = {"best spec": folder.best_spec, "TF export": folder.best_spec_tf}
     write_atomically(files["best spec"], spec_to_json(spec) + "\n")
     write_atomically(files["TF export"], to_tf_text(spec) + "\n")
     return files
@@ -181,11 +179,11 @@ def owned_run_folder(cfg: SearchConfig, resuming: bool) -> Iterator[None]:
         RunFolderError: the folder cannot be made or written, or a live search holds it.
         DataError: the data set is bad.
     """
-    lock = RunLock(make_run_dir(cfg.run_dir)).acquire() if resuming else None
+    lock = RunFolder.create(cfg.run_dir).lock() if resuming else None
     try:
         if not cfg.is_replay:
             check_data(cfg)
-        lock = lock or RunLock(make_run_dir(cfg.run_dir)).acquire()
+        lock = lock or RunFolder.create(cfg.run_dir).lock()
         yield
     finally:
         if lock is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from nas.run_folder import RunTrial
 from search_space.ablations import DAMAGES, damage_connections
 from search_space.builtins import BUILTIN_SPECS
 from search_space.errors import UserInputError
@@ -38,13 +39,6 @@ def known_sources() -> str:
             + f", each spec optionally with ~{'|~'.join(DAMAGES)}")
 
 
-def _split_run_source(text: str) -> tuple[str, str] | None:
-    if ":" not in text or os.path.exists(text):
-        return None
-    run, _, trial = text.rpartition(":")
-    return (run, trial) if run and trial else None
-
-
 def _split_damage(text: str) -> tuple[str, str] | None:
     base, sep, damage = text.rpartition("~")
     if not sep or not base or os.path.exists(text):
@@ -70,11 +64,9 @@ def resolve_source(text: str, allow_baseline: bool = False) -> Source:
         if not allow_baseline:
             raise UserInputError(f"'{R50_FPN}' is a baseline model, not a spec; this verb needs a spec")
         return Source(R50_FPN, None)
-    run_source = _split_run_source(text)
-    if run_source is not None:
-        from nas.run_sources import load_run_spec  # the results store: only when asked for
-
-        spec = load_run_spec(*run_source)
+    run_trial = RunTrial.find(text)
+    if run_trial is not None:
+        spec = run_trial.spec()
         return Source(spec.name, spec)
     if text not in BUILTIN_SPECS and not os.path.exists(text):
         raise UserInputError(f"unknown SOURCE '{text}'; known: {known_sources()}")

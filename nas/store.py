@@ -49,6 +49,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from nas.checkpoint_codec import CheckpointFormatError, decode_state, encode_state
+from nas.ranking import ranked
 from nas.store_errors import NoSuchTrialError, StoreError, sqlite_failure
 from nas.store_schema import JSON_COLUMNS, TRIAL_COLUMNS, check_version, create_or_upgrade
 from search_space.reachability import dead_features
@@ -56,16 +57,10 @@ from search_space.serialize import spec_from_dict
 from search_space.spec import ArchSpec
 from search_space.trial_result import TrialStatus
 
-STORE_FILE = "search.db"  # the store's file name inside a run folder
 KEEP_CHECKPOINTS = 2  # controller checkpoints kept (the newest is the one read; one spare)
 
 FAILED_STATUSES = tuple(s.value for s in TrialStatus if s.failed)
 SUCCESS_STATUSES = tuple(s.value for s in TrialStatus if not s.failed)
-
-
-def store_file(run_dir: str) -> str:
-    """The results store's path inside run folder `run_dir`."""
-    return os.path.join(run_dir, STORE_FILE)
 
 
 def utc_now() -> str:
@@ -343,10 +338,8 @@ class ResultsStore:
         return spec_from_dict(row["spec"], default_name=f"trial-{row['trial_id']}")
 
     def leaderboard(self, limit: int | None = 10) -> list[dict]:
-        """Trial rows by reward, best first (failed trials last); `limit=None` for all."""
-        sql = "SELECT * FROM trials ORDER BY reward IS NULL, reward DESC, seq"
-        rows = self._query(sql, decode=self._decode_trial)
-        return rows if limit is None else rows[:limit]
+        """Trial rows with a reward, best first (`nas.ranking.ranked`); `limit=None` for all."""
+        return ranked(self.trials(), limit)
 
     def summary(self) -> dict:
         """Counts (trials, ok, stopped, failed by status), best trial id/reward/ap, config, provenance."""

@@ -112,11 +112,10 @@ def provenance(proxy, data) -> dict:
 
 def job_configs(job: dict):
     """(ProxyConfig, DataConfig) of one job: its overrides, epochs and seed, one thread."""
-    from proxy_fidelity import tier_configs
-
+    from nas.config import load_proxy_and_data
     from proxy_trainer.data.cache import ensure_synthetic
 
-    proxy, data = tier_configs(job["overrides"])
+    proxy, data = load_proxy_and_data(job["overrides"])
     proxy = dataclasses.replace(proxy, epochs=job["epochs"], seed=job["seed"], num_threads=1)
     if job.get("score_on_training"):  # the ceiling: the reward set is the training set itself
         images, annotations = ensure_synthetic(data.synth_images, data.synth_size, data.synth_seed, data.cache_dir,

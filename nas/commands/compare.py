@@ -8,6 +8,7 @@ from nas.inspect.figures import check_output_file, figure_format, save_figure
 from nas.inspect.leaderboard import percent, summary_data, text_table
 from nas.inspect.plots import compare_figure
 from nas.inspect.runs import load_run
+from nas.run_folder import RunFolder
 
 COLUMNS = ("run", "controller", "trials_done", "failed", "best_ap", "best_trial")
 
@@ -49,7 +50,7 @@ def register(verbs) -> None:
         "plot: the way to compare controllers (ppo vs evolution vs random) or search spaces.\n\n"
         "example: nas compare results/runs/ppo16 results/runs/evo16 results/runs/rnd16 -o curves.svg",
     )
-    parser.add_argument("runs", metavar="RUN", nargs="+", help="run folders (each holding search.db)")
+    parser.add_argument("runs", metavar="RUN", nargs="+", help=f"run folders (each holding {RunFolder.STORE_FILE})")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the best-so-far curves (.svg or .png)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     parser.set_defaults(func=run)

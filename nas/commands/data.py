@@ -36,10 +36,10 @@ def run_synth(args) -> int:
 
 
 def run_check(args) -> int:
-    from nas.commands.train import compose_train_config
+    from nas.config import TRAIN_FILE, load_proxy_and_data
     from proxy_trainer.data.prepare import prepare_data
 
-    _, data = compose_train_config(args.overrides)
+    _, data = load_proxy_and_data(args.overrides, TRAIN_FILE)
     print(json.dumps(prepare_data(data).summary()))
     return 0
 

@@ -7,6 +7,7 @@ import os
 from nas.inspect.figures import save_png_and_svg
 from nas.inspect.plots import pareto_figure, reward_figure
 from nas.inspect.runs import load_run
+from nas.run_folder import RunFolder
 
 FIGURES = {"reward": reward_figure, "ap_vs_flops": pareto_figure}  # file stem -> figure builder
 
@@ -30,6 +31,6 @@ def register(verbs) -> None:
         "marked, and the seed baseline when the run recorded one).\n\n"
         "example: nas plot results/runs/demo -o figures/",
     )
-    parser.add_argument("run", metavar="RUN", help="a run folder (holding search.db)")
+    parser.add_argument("run", metavar="RUN", help=f"a run folder (holding {RunFolder.STORE_FILE})")
     parser.add_argument("-o", "--output", metavar="DIR", help="output folder (default RUN/plots)")
     parser.set_defaults(func=run)

@@ -8,6 +8,7 @@ from nas.inspect.figures import check_output_file
 from nas.inspect.report import report_html
 from nas.inspect.runs import load_run
 from nas.output import write_text
+from nas.run_folder import RunFolder
 from search_space.errors import UserInputError
 
 
@@ -30,7 +31,7 @@ def register(verbs) -> None:
         "scripts or external files): it opens in any browser offline and can be mailed.\n\n"
         "example: nas report results/runs/demo -o demo_report.html --top 3",
     )
-    parser.add_argument("run", metavar="RUN", help="a run folder (holding search.db)")
+    parser.add_argument("run", metavar="RUN", help=f"a run folder (holding {RunFolder.STORE_FILE})")
     parser.add_argument("-o", "--output", metavar="FILE", help="output HTML file (default RUN/report.html)")
     parser.add_argument("--top", type=int, default=3, metavar="K", help="architectures to draw (default 3)")
     parser.set_defaults(func=run)

@@ -4,30 +4,36 @@ from __future__ import annotations
 
 import argparse
 
+from nas.run_folder import RunFolder, RunTrial
+
+
+def _ap(value: float | None) -> str:
+    from nas.inspect.leaderboard import percent
+
+    return "-" if value is None else percent(value)
+
 
 def summary_text(outcome: dict) -> str:
-    """Per-seed lines, then mean ± std next to the search's own AP."""
+    """Per-seed lines, then mean ± std next to the search's own AP (AP in percent)."""
     lines = [f"trial {outcome['trial_id']} retrained on proxy '{outcome['proxy']}':"]
     for result in outcome["results"]:
-        ap = "-" if result.get("ap") is None else f"{result['ap']:.4f}"
-        lines.append(f"  seed {result['seed']}: AP {ap} ({result.get('status')})")
-    search_ap = "-" if outcome["search_ap"] is None else f"{outcome['search_ap']:.4f}"
+        lines.append(f"  seed {result['seed']}: AP {_ap(result.get('ap'))} ({result.get('status')})")
+    search_ap = _ap(outcome["search_ap"])
     spread = outcome["ap"]
     if spread is None:
         lines.append(f"search AP {search_ap}; no seed finished with an AP")
     else:
         lines.append(
-            f"search AP {search_ap} | retrained AP {spread['mean']:.4f} ± {spread['std']:.4f} "
-            f"(min {spread['min']:.4f}, max {spread['max']:.4f}, {spread['n']} seeds)"
+            f"search AP {search_ap} | retrained AP {_ap(spread['mean'])} ± {_ap(spread['std'])} "
+            f"(min {_ap(spread['min'])}, max {_ap(spread['max'])}, {spread['n']} seeds)"
         )
     return "\n".join(lines)
 
 
 def run(args) -> int:
     from nas.retrain import retrain
-    from nas.run_sources import split_run_trial
 
-    outcome = retrain(*split_run_trial(args.source), seeds=args.seeds, overrides=args.overrides)
+    outcome = retrain(RunTrial.parse(args.source), seeds=args.seeds, overrides=args.overrides)
     print(summary_text(outcome))
     return 0
 
@@ -39,7 +45,7 @@ def register(verbs) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Retrain the spec of a stored trial with seeds proxy.seed+1..proxy.seed+N and print the AP\n"
         "mean and spread next to the search's own number (the best of many noisy trials is optimistic).\n"
-        "Results are stored in the run's search.db (table retrains). Without overrides the run's own\n"
+        f"Results are stored in the run's {RunFolder.STORE_FILE} (table retrains). Without overrides the run's own\n"
         "proxy tier and data are used; Hydra overrides choose others.\n\n"
         "examples:\n  nas retrain results/runs/NAME:best --seeds 3\n"
         "  nas retrain results/runs/NAME:1a2b3c4d --seeds 5 proxy=coco512 data=coco data.images=... data.annotations=...",

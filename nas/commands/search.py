@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from nas.config import GROUPS, group_options
+from nas.run_folder import RunFolder
 
 TOP_LEVEL = "trials=16 concurrency=2 seed=0 checkpoint_every=4 run.name=NAME run.dir=DIR resume=RUN_DIR"
 
@@ -15,7 +16,7 @@ def help_text() -> str:
     groups = "\n".join(f"  {g + '=':<12} {' | '.join(group_options(g))}" for g in GROUPS)
     return (
         "Search scale-permuted backbones: a controller proposes specs, Ray Tune trains a proxy RetinaNet\n"
-        "per proposal, AP on the held-out split is the reward. Every trial lands in <run.dir>/search.db.\n\n"
+        f"per proposal, AP on the held-out split is the reward. Every trial lands in <run.dir>/{RunFolder.STORE_FILE}.\n\n"
         f"config groups (choose one option each; defaults: ppo, cpu, synthetic, resnet50, local, fifo):\n{groups}\n\n"
         f"top-level keys: {TOP_LEVEL}\n"
         "any key of a group can be set too: cluster.gpus_per_trial=0.5 proxy.epochs=3 +controller.options.KEY=VALUE\n"

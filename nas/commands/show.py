@@ -7,6 +7,7 @@ import json
 from nas.commands.sample import positive_count
 from nas.inspect.leaderboard import leaderboard_rows, leaderboard_table, summary_data, summary_lines
 from nas.inspect.runs import load_run
+from nas.run_folder import RunFolder
 
 
 def run(args) -> int:
@@ -31,7 +32,7 @@ def register(verbs) -> None:
         "search is still running: it reads a consistent snapshot of the store.\n\n"
         "example: nas show results/runs/demo --top 5",
     )
-    parser.add_argument("run", metavar="RUN", help="a run folder (holding search.db)")
+    parser.add_argument("run", metavar="RUN", help=f"a run folder (holding {RunFolder.STORE_FILE})")
     parser.add_argument("--top", type=positive_count, default=10, metavar="K", help="leaderboard rows (default 10)")
     parser.add_argument("--json", action="store_true", help="print {summary, leaderboard} as JSON for scripts")
     parser.set_defaults(func=run)

@@ -1,9 +1,9 @@
 """`nas train SOURCE [overrides]`: one proxy training without Ray, for debugging a spec.
 
-Composes `nas/conf/train.yaml` (groups `proxy`, `data`) with Hydra's compose API, turns the
-groups into `ProxyConfig`/`DataConfig` once, trains with a progress bar on stderr, and prints the
-metrics as one JSON line, the last line of stdout. Exit 0 when training finished, 1 on a
-NaN/inf loss (the JSON says why), 2 on bad input.
+Composes `nas/conf/train.yaml` (groups `proxy`, `data`) into `ProxyConfig`/`DataConfig` with the
+one composition and builder of `nas/config.py`, trains with a progress bar on stderr (AP in
+percent per epoch), and prints the metrics as one JSON line (AP as a fraction), the last line of
+stdout. Exit 0 when training finished, 1 on a NaN/inf loss (the JSON says why), 2 on bad input.
 """
 
 from __future__ import annotations
@@ -11,41 +11,10 @@ from __future__ import annotations
 import json
 import sys
 
-from nas.config import CONF_DIR
+from nas.config import TRAIN_FILE, load_proxy_and_data
+from nas.inspect.leaderboard import percent
 from nas.sources import resolve_source
-from search_space.errors import UserInputError
 from search_space.trial_result import TrialStatus
-
-TRAIN_CONFIG = "train"
-TRAIN_GROUPS = ("proxy", "data")
-
-
-class TrainConfigError(UserInputError):
-    """Overrides of `nas train`/`nas data check` that do not compose."""
-
-
-def compose_train_config(overrides: list[str] | tuple[str, ...] = ()):
-    """Compose `train.yaml` with Hydra overrides into typed configs.
-
-    Returns:
-        (ProxyConfig, DataConfig).
-    Raises:
-        TrainConfigError: unknown group option or key, malformed override. ConfigError: bad values.
-    """
-    from hydra import compose, initialize_config_dir
-    from hydra.errors import HydraException
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    from proxy_trainer.config import DataConfig, ProxyConfig
-
-    try:
-        with initialize_config_dir(config_dir=CONF_DIR, version_base=None, job_name="nas-train"):
-            plain = OmegaConf.to_container(compose(config_name=TRAIN_CONFIG, overrides=list(overrides)), resolve=True)
-    except (HydraException, OmegaConfBaseException) as err:
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise TrainConfigError(f"bad override: {first} (groups: {', '.join(TRAIN_GROUPS)})") from None
-    return ProxyConfig.from_dict(plain["proxy"]), DataConfig.from_dict(plain["data"])
 
 
 class _Bar:
@@ -75,8 +44,8 @@ class _Bar:
 
 
 def _epoch_line(report) -> str:
-    """One epoch's line from its `EpochReport`."""
-    ap, ap50 = ("-" if report.metrics.get(k) is None else f"{report.metrics[k]:.4f}" for k in ("ap", "ap50"))
+    """One epoch's line from its `EpochReport` (AP in percent)."""
+    ap, ap50 = ("-" if report.metrics.get(k) is None else percent(report.metrics[k]) for k in ("ap", "ap50"))
     return f"epoch {report.epoch}: loss {report.loss:.4f}  AP {ap}  AP50 {ap50}"
 
 
@@ -84,7 +53,7 @@ def run(args) -> int:
     from proxy_trainer.train import train_and_evaluate
 
     source = resolve_source(args.source, allow_baseline=True)
-    proxy, data = compose_train_config(args.overrides)
+    proxy, data = load_proxy_and_data(args.overrides, TRAIN_FILE)
     bar = _Bar()
     try:
         result = train_and_evaluate(source.spec, proxy, data, report=lambda m: bar.line(_epoch_line(m)), progress=bar.step)

@@ -2,7 +2,9 @@
 
 `summary_data(run)` and `leaderboard_rows(run, top)` are the one source of both the JSON
 (`nas show --json`) and the printed/HTML tables. Metrics stay as stored (AP in [0, 1],
-multiply-adds, parameters); `leaderboard_table` formats them for people (AP in %, GMACs, M).
+multiply-adds, parameters); `leaderboard_table` is the one formatter of a leaderboard for people
+(AP in percent with one decimal, `percent`; GMACs; millions), for `nas show` (`COLUMNS`) and for
+the report that closes a search (`CLOSING_COLUMNS`, which adds the reward).
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ COLUMNS = (
     ("params(M)", "params", lambda v: f"{v / 1e6:.3f}"),
     ("seconds", "train_seconds", lambda v: f"{v:.0f}"),
 )
+
+
+REWARD_COLUMN = ("reward", "reward", lambda v: f"{v:.4f}")
+_BY_HEADER = {column[0]: column for column in (*COLUMNS, REWARD_COLUMN)}
+# the closing report of `nas search`: the reward the controller saw, the main APs, cost
+CLOSING_COLUMNS = tuple(_BY_HEADER[h] for h in ("rank", "trial", "status", "reward", "AP", "AP50", "GMACs",
+                                                 "params(M)", "seconds"))
 
 
 def space_size(config: dict) -> dict | None:
@@ -80,10 +89,12 @@ def leaderboard_rows(run: RunSnapshot, top: int | None = 10) -> list[dict]:
     """
     if top is not None and top < 1:
         raise UserInputError(f"--top {top}: give a positive number of trials")
-    return [
-        {"rank": rank, **{k: row.get(k) for k in ROW_KEYS if k != "rank"}}
-        for rank, row in enumerate(run.ranked(top), start=1)
-    ]
+    return numbered(run.ranked(top))
+
+
+def numbered(ranked: list[dict]) -> list[dict]:
+    """Ranked trial rows (best first) as leaderboard rows: their rank and the ROW_KEYS columns."""
+    return [{"rank": rank, **{k: row.get(k) for k in ROW_KEYS if k != "rank"}} for rank, row in enumerate(ranked, 1)]
 
 
 def format_cell(row: dict, key: str, fmt) -> str:
@@ -101,10 +112,10 @@ def text_table(cells: list[list[str]], left_columns: int) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def row_cells(row: dict) -> list[str]:
+def row_cells(row: dict, columns: tuple = COLUMNS) -> list[str]:
     """The formatted cells of one leaderboard row; counts from before pruning carry the mark."""
     mark = BEFORE_PRUNING_MARK if row.get("flops_before_pruning") else ""
-    return [format_cell(row, k, f) + (mark if k in ("flops", "params") else "") for _, k, f in COLUMNS]
+    return [format_cell(row, k, f) + (mark if k in ("flops", "params") else "") for _, k, f in columns]
 
 
 def pruning_footnote(rows: list[dict]) -> str:
@@ -112,10 +123,10 @@ def pruning_footnote(rows: list[dict]) -> str:
     return BEFORE_PRUNING_NOTE if any(r.get("flops_before_pruning") for r in rows) else ""
 
 
-def leaderboard_table(rows: list[dict]) -> str:
-    """The leaderboard as an aligned text table (AP in %, FLOPs as GMACs, params in millions),
-    with a footnote when some FLOPs were counted before dead blocks were pruned."""
-    cells = [[h for h, _, _ in COLUMNS]] + [row_cells(r) for r in rows]
+def leaderboard_table(rows: list[dict], columns: tuple = COLUMNS) -> str:
+    """Leaderboard rows (`numbered`) as an aligned text table (AP in %, FLOPs as GMACs, params in
+    millions), with a footnote when some FLOPs were counted before dead blocks were pruned."""
+    cells = [[h for h, _, _ in columns]] + [row_cells(r, columns) for r in rows]
     note = pruning_footnote(rows)
     return text_table(cells, left_columns=3) + (note + "\n" if note else "")
 

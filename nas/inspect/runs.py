@@ -1,6 +1,6 @@
 """A read-only snapshot of one search run, taken once per verb from its results store.
 
-`load_run(run_dir)` opens `<run_dir>/search.db` read-only (safe while the search still writes:
+`load_run(run_dir)` opens the run folder's `search.db` read-only (safe while the search still writes:
 SQLite WAL snapshot) and returns a frozen `RunSnapshot` with the store's summary, every trial
 row in feedback order, and derived values the inspection verbs share: wall time, search-space
 size, the top-K ranking and the optional seed baseline.
@@ -17,9 +17,10 @@ import datetime
 import os
 from dataclasses import dataclass
 
-from nas.store import STORE_FILE, ResultsStore
+from nas.ranking import ranked
+from nas.run_folder import RunFolder
+from nas.store import ResultsStore
 from search_space.builtins import BUILTIN_SPECS
-from search_space.errors import UserInputError
 from search_space.serialize import spec_from_dict
 from search_space.spec import ArchSpec
 
@@ -40,9 +41,8 @@ class RunSnapshot:
         return (self.summary["config"].get("controller") or {}).get("name", "?")
 
     def ranked(self, top: int | None = None) -> list[dict]:
-        """Trials with a reward, best first (earlier trial first on ties), at most `top`."""
-        order = sorted((t for t in self.trials if t["reward"] is not None), key=lambda t: -t["reward"])
-        return order if top is None else order[:top]
+        """Trials with a reward, best first, at most `top` (`nas.ranking.ranked`)."""
+        return ranked(self.trials, top)
 
     def wall_seconds(self) -> float | None:
         """Seconds from the first trial start to the last trial end (None without timestamps)."""
@@ -60,20 +60,6 @@ def _parse_time(text: str) -> datetime.datetime:
 def trial_spec(row: dict) -> ArchSpec:
     """The architecture of a trial row, named `trial-<id>` when the stored spec has no name."""
     return spec_from_dict(row["spec"], default_name=f"trial-{row['trial_id']}")
-
-
-def store_path(run_dir: str) -> str:
-    """`<run_dir>/search.db`.
-
-    Raises:
-        UserInputError: the folder or its store does not exist.
-    """
-    if not os.path.isdir(run_dir):
-        raise UserInputError(f"run folder '{run_dir}' does not exist; give the folder of a search run")
-    path = os.path.join(run_dir, STORE_FILE)
-    if not os.path.isfile(path):
-        raise UserInputError(f"{run_dir} has no {STORE_FILE}; give the folder of a search run (results/runs/NAME)")
-    return path
 
 
 def seeded_baseline(config: dict, trials: tuple[dict, ...]) -> dict | None:
@@ -95,7 +81,7 @@ def load_run(run_dir: str) -> RunSnapshot:
     Raises:
         UserInputError: missing folder/store, or a file that is not a results store.
     """
-    with ResultsStore.open_readonly(store_path(run_dir)) as store:
+    with ResultsStore.open_readonly(RunFolder.existing(run_dir).store) as store:
         summary = store.summary()
         trials = tuple(store.trials())
         baseline = store.meta("baseline")

@@ -6,7 +6,17 @@ import os
 import pytest
 
 from nas.cli import main
-from nas.config import CONF_DIR, GROUPS, ConfigError, SearchConfig, compose_config, group_options, load_search_config
+from nas.config import (
+    CONF_DIR,
+    GROUPS,
+    TRAIN_FILE,
+    ConfigError,
+    SearchConfig,
+    compose_config,
+    group_options,
+    load_proxy_and_data,
+    load_search_config,
+)
 from nas.store import ResultsStore
 
 CASES = [(group, option) for group in GROUPS for option in group_options(group)]
@@ -53,6 +63,22 @@ def test_defaults_are_the_out_of_box_run():
     assert (cfg.cluster.kind, cfg.scheduler.name, cfg.space.seed) == ("local", "fifo", "resnet50")
     assert cfg.run_dir == os.path.abspath(os.path.join("results", "runs", cfg.run_name))
     assert cfg.run_name.startswith("search-")
+
+
+@pytest.mark.parametrize("overrides", [[], ["proxy=repro"], ["proxy=smoke", "data.synth_images=48", "proxy.epochs=2"]])
+def test_every_verb_gets_the_same_proxy_and_data_from_the_same_overrides(overrides):
+    """`nas train` (train.yaml), `nas search`/`nas retrain`/the benchmarks (config.yaml) share one builder."""
+    search = SearchConfig.from_dict(compose_config(overrides))
+    assert load_proxy_and_data(overrides, TRAIN_FILE) == load_proxy_and_data(overrides) == (search.proxy, search.data)
+
+
+def test_the_one_composition_words_errors_for_its_file():
+    with pytest.raises(ConfigError, match=r"^bad override: .*\(groups: proxy, data\)$"):
+        compose_config(["proxy=gpu"], TRAIN_FILE)
+    with pytest.raises(ConfigError, match=r"^bad config override: .*; see 'nas search --help'\)$"):
+        compose_config(["proxy=gpu"])
+    with pytest.raises(ConfigError, match="the proxy tier is replay, which trains nothing"):
+        load_proxy_and_data(["proxy=replay"])
 
 
 def test_the_repro_tier_brings_its_data_and_the_command_line_still_wins():

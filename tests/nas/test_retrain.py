@@ -42,7 +42,7 @@ def test_retrain_two_seeds_records_mean_and_spread(run_dir, capsys):
     assert [r["seed"] for r in rows] == [seed + 1, seed + 2] and [r["proxy"] for r in rows] == ["smoke", "smoke"]
     assert all(r["status"] == "ok" and 0.0 <= r["ap"] <= 1.0 for r in rows)
     assert out.splitlines()[0] == "trial t0 retrained on proxy 'smoke':"
-    assert "search AP 0.5000 | retrained AP" in out and "2 seeds)" in out
+    assert "search AP 50.0 | retrained AP" in out and "2 seeds)" in out  # AP in percent, one decimal
 
 
 @pytest.mark.parametrize(

@@ -75,5 +75,5 @@ def test_config_provenance_and_best_files(finished_run):
     line = progress_line(summary, 8, 1, 60.0, 4)
     assert (
         line
-        == f"[4/8] running 1 | failed 0 | best AP {summary['best_ap']:.4f} ({best_row['trial_id']}) | elapsed 1:00 | ETA 1:00"
+        == f"[4/8] running 1 | failed 0 | best AP {100 * summary['best_ap']:.1f} ({best_row['trial_id']}) | elapsed 1:00 | ETA 1:00"
     )

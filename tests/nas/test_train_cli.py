@@ -36,6 +36,7 @@ def test_train_prints_metrics_as_last_json_line(capsys, tmp_path, source):
         (["proxy.epochss=2"], "nas train: error: bad override: Could not override 'proxy.epochss'"),
         (["proxy=gpu"], "nas train: error: bad override: In 'train': Could not find 'proxy/gpu'"),
         (["proxy.epochs=0"], "nas train: error: proxy.epochs is 0; it must be > 0"),
+        (["proxy=replay"], "nas train: error: the proxy tier is replay, which trains nothing"),
         (["data=coco"], "nas train: error: data=coco needs data.images=DIR and data.annotations=FILE"),
         (["data=coco", "data.images=/nonexistent/x", "data.annotations=/nonexistent/a.json"],
          "nas train: error: images folder /nonexistent/x does not exist"),
