@@ -38,11 +38,11 @@ TRIAL_COLUMNS = (
 )
 JSON_COLUMNS = ("decisions", "spec", "provenance")
 
-SCHEMA = """
+_METRIC_SQL = ", ".join(f"{name} REAL" for name in METRIC_COLUMNS)  # one REAL column per metric, in order
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS trials (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, trial_id TEXT NOT NULL UNIQUE, proposal_index INTEGER,
-    decisions TEXT, spec TEXT, status TEXT NOT NULL, reward REAL, ap REAL, ap50 REAL, ap75 REAL,
-    aps REAL, apm REAL, apl REAL, flops INTEGER, params INTEGER, train_seconds REAL,
+    decisions TEXT, spec TEXT, status TEXT NOT NULL, reward REAL, {_METRIC_SQL}, flops INTEGER, params INTEGER, train_seconds REAL,
     images_per_second REAL, epochs_done INTEGER, error TEXT, replay TEXT, started_at TEXT,
     finished_at TEXT, flops_pruned INTEGER, provenance TEXT);
 CREATE TABLE IF NOT EXISTS proposals (
