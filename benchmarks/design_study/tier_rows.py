@@ -25,7 +25,7 @@ def training_config(proxy: dict, data: dict) -> dict:
     return json.loads(json.dumps({"proxy": kept, "data": data}))
 
 
-def tier_lever(proxy: dict) -> str:
+def reward_lever(proxy: dict) -> str:
     """The study's lever key that scores as the tier scores its reward, e.g. 'precise60/0.02/relative'."""
     batches = proxy.get("precise_bn_batches", 0)
     return lever_name(f"precise{batches}" if batches else "raw", proxy["score_threshold"], proxy["area_ranges"])
@@ -44,7 +44,7 @@ def tier_runs(study: dict, resolved: dict) -> dict[tuple, dict]:
     """(arch, seed, epochs) -> run of every successful study training made with the tier's training
     configuration (`resolved`: the tier's proxy and data dicts), scored with the tier's levers."""
     wanted = training_config(resolved["proxy"], resolved["data"])
-    lever = tier_lever(resolved["proxy"])
+    lever = reward_lever(resolved["proxy"])
     runs = {}
     for training in study.get("trainings", []):
         made_with = training.get("provenance", {})
