@@ -23,7 +23,7 @@ from nas.run_folder import RunFolder
 from search_space.errors import UserInputError
 
 CONF_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conf")
-GROUPS = ("controller", "proxy", "data", "space", "cluster", "scheduler")
+GROUPS = ("controller", "proxy", "data", "space", "cluster", "scheduler", "task")
 REPLAY_TIER = "replay"
 
 
@@ -55,7 +55,7 @@ class ConfigFile:
 
 
 SEARCH_FILE = ConfigFile("config", GROUPS, "bad config override", "; see 'nas search --help'")
-TRAIN_FILE = ConfigFile("train", ("proxy", "data"), "bad override")  # nas train, nas data check
+TRAIN_FILE = ConfigFile("train", ("proxy", "data", "task"), "bad override")  # nas train, nas data check
 
 
 def compose_config(overrides: list[str] | tuple[str, ...] = (), file: ConfigFile = SEARCH_FILE) -> dict:
@@ -95,6 +95,17 @@ def proxy_and_data(plain: dict, replay: bool = False):
     from proxy_trainer.config import DataConfig, ProxyConfig
 
     return ProxyConfig.from_dict(plain["proxy"]), DataConfig.from_dict(plain["data"])
+
+
+def task_config(plain: dict):
+    """The `TaskConfig` of a resolved config (a config stored before tasks existed: detection).
+
+    Raises:
+        UserInputError: an unknown task, key or reward metric (one line).
+    """
+    from proxy_trainer.config import TaskConfig
+
+    return TaskConfig.from_dict(plain.get("task"))
 
 
 def load_proxy_and_data(overrides: list[str] | tuple[str, ...] = (), file: ConfigFile = SEARCH_FILE):
@@ -168,6 +179,7 @@ class SearchConfig:
     replay: ReplaySettings
     proxy: Any  # proxy_trainer.config.ProxyConfig, or None in replay mode
     data: Any  # proxy_trainer.config.DataConfig, or None in replay mode
+    task: Any  # proxy_trainer.config.TaskConfig: the task and its reward metric
     plain: dict = field(repr=False, default_factory=dict)
 
     @property
@@ -225,6 +237,7 @@ class SearchConfig:
             replay=replay,
             proxy=proxy,
             data=data,
+            task=task_config(plain),
             plain=plain,
         )
         _check(cfg)

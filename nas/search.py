@@ -29,7 +29,6 @@ from nas.run_folder import RunFolder, write_atomically
 from nas.store import ResultsStore
 from search_space.serialize import spec_to_json
 from search_space.tf_format import to_tf_text
-from search_space.trial_result import DETECTION_REWARD
 
 
 def provenance() -> dict:
@@ -92,7 +91,7 @@ def prepare_run(cfg: SearchConfig, resuming: bool) -> None:
 
 
 def build_scheduler(cfg: SearchConfig):
-    """ASHA on the per-epoch AP reports, or None for FIFO."""
+    """ASHA on the per-epoch reports of the task's reward metric, or None for FIFO."""
     if cfg.scheduler.name != "asha":
         return None
     from ray.tune.schedulers import ASHAScheduler
@@ -100,7 +99,7 @@ def build_scheduler(cfg: SearchConfig):
     # iterations 1..epochs are the epoch reports; epochs + 1 is the final summary report
     return ASHAScheduler(
         time_attr="training_iteration",
-        metric=DETECTION_REWARD,
+        metric=cfg.task.reward_metric,
         mode="max",
         max_t=cfg.proxy.epochs + 1,
         grace_period=cfg.scheduler.grace_period,
@@ -109,10 +108,11 @@ def build_scheduler(cfg: SearchConfig):
 
 
 def trial_config(cfg: SearchConfig) -> dict:
-    """What every trial receives besides its spec: proxy and data dicts, CPUs per trial."""
+    """What every trial receives besides its spec: proxy, data and task dicts, CPUs per trial."""
     return {
         "proxy": cfg.proxy.to_dict(),
         "data": cfg.data.to_dict(),
+        "task": cfg.task.to_dict(),
         "cpus_per_trial": cfg.cluster.cpus_per_trial,
     }
 

@@ -29,17 +29,16 @@ from ray.tune.search import Searcher
 from nas.config import SearchConfig
 from nas.store import ResultsStore
 from nas.store_schema import result_columns
-from nas.trial_report import FINAL, from_report, outcome, report_provenance
+from nas.trial_report import FINAL, ResultKeys, from_report, outcome, report_provenance
 from search_space.errors import UserInputError
 from search_space.serialize import spec_from_dict, spec_to_dict
-from search_space.trial_result import DETECTION_REWARD
 
 
 def trial_row(trial_id: str, proposal, report: dict | None, error: bool, cfg: SearchConfig) -> dict:
     """The store row of a finished trial, from its last report (`nas/trial_report.py`); the reward
     is the config's `RewardRule` applied to the trial's result."""
     report = report or {}
-    result = outcome(report, error)
+    result = outcome(report, error, ResultKeys.of(cfg.task))
     return {
         **result_columns(result),
         "trial_id": trial_id,
@@ -120,7 +119,10 @@ class SearchRuntime:
             return True
         if stopping:
             return False
-        return error or (self.cfg.scheduler.name == "asha" and result is not None and from_report(result).score is not None)
+        if error:
+            return True
+        asha = self.cfg.scheduler.name == "asha"
+        return asha and result is not None and from_report(result, ResultKeys.of(self.cfg.task)).score is not None
 
     def complete(self, trial_id: str, result: dict | None, error: bool, stopping: bool = False) -> dict | None:
         """Commit the trial's row, then feed the reward; returns the row, or None if nothing was stored.
@@ -145,7 +147,7 @@ class ControllerSearcher(Searcher):
     """Ray Tune Searcher around a controller; picklable (the runtime is rebuilt on demand)."""
 
     def __init__(self, cfg: SearchConfig, trial_config: dict, stop_request=None):
-        super().__init__(metric=DETECTION_REWARD, mode="max")
+        super().__init__(metric=cfg.task.reward_metric, mode="max")
         self.cfg = cfg
         self.trial_config = trial_config  # proxy/data dicts and resources every trial receives
         self.stop_request = stop_request  # nas.interrupt.StopRequest of this driver, or None

@@ -50,6 +50,7 @@ from typing import Any
 
 from nas.checkpoint_codec import CheckpointFormatError, decode_state, encode_state
 from nas.ranking import ranked
+from nas.run_task import RunTask
 from nas.store_errors import NoSuchTrialError, StoreError, sqlite_failure
 from nas.store_schema import JSON_COLUMNS, TRIAL_COLUMNS, check_version, create_or_upgrade
 from search_space.reachability import dead_features
@@ -342,10 +343,13 @@ class ResultsStore:
         return ranked(self.trials(), limit)
 
     def summary(self) -> dict:
-        """Counts (trials, ok, stopped, failed by status), best trial id/reward/ap, config, provenance."""
+        """Counts (trials, ok, stopped, failed by status), best trial id/reward/ap, its value of the
+        task's reward metric (`best_metric`, named by `reward_metric`), config, provenance."""
+
         counts = {r["status"]: r["n"] for r in self._query("SELECT status, COUNT(*) AS n FROM trials GROUP BY status")}
         total = sum(counts.values())
         best = self._best_or_none()
+        task = RunTask.of_config(self.config())
         return {
             "trials": total,
             "requested": self.config().get("trials"),
@@ -354,6 +358,8 @@ class ResultsStore:
             "best_trial": best and best["trial_id"],
             "best_reward": best and best["reward"],
             "best_ap": best and best["ap"],
+            "reward_metric": task.reward_metric,
+            "best_metric": task.value(best),
             "replay": self.meta("replay"),
             "config": self.config(),
             "provenance": self.provenance(),

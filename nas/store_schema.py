@@ -6,8 +6,12 @@ its own. The schema version is SQLite's `PRAGMA user_version`:
 - 0: every store written before versions (it has no `provenance` columns; the oldest lack
   `flops_pruned` too). Readers read it as it is; a writer (a resume, `nas retrain`) adds the
   missing columns and sets the version, in one transaction.
-- 1 (`SCHEMA_VERSION`): adds `provenance` (JSON: git commit, settings hash, package versions of
-  the training; NULL in rows of older stores) to `trials` and `retrains`.
+- 1: adds `provenance` (JSON: git commit, settings hash, package versions of the training; NULL
+  in rows of older stores) to `trials` and `retrains`.
+- 2 (`SCHEMA_VERSION`): adds `metrics` to `trials` (JSON: every metric of the trial's task by
+  name, e.g. top1 and top5 of classification; NULL in rows of older stores, whose metrics are
+  detection's per-metric columns). Those columns stay, filled for detection trials, so a store
+  of any task is read by the same code: `row_metrics(row)` gives a row's metrics either way.
 A store of a newer version than this code knows is refused, for reading and writing alike.
 """
 
@@ -16,10 +20,10 @@ from __future__ import annotations
 import sqlite3
 
 from nas.store_errors import StoreError
-from search_space.trial_result import DETECTION_METRICS, RUN_STATS, TrialResult, TrialStatus
+from search_space.trial_result import DETECTION_METRICS, DETECTION_REWARD, RUN_STATS, TrialResult, TrialStatus
 
-SCHEMA_VERSION = 1
-METRIC_COLUMNS = DETECTION_METRICS  # the detection task's metrics, one column each
+SCHEMA_VERSION = 2
+METRIC_COLUMNS = DETECTION_METRICS  # detection's metrics, one column each (since version 0)
 TRIAL_COLUMNS = (
     "trial_id",
     "proposal_index",
@@ -35,8 +39,9 @@ TRIAL_COLUMNS = (
     "finished_at",
     "flops_pruned",
     "provenance",
+    "metrics",
 )
-JSON_COLUMNS = ("decisions", "spec", "provenance")
+JSON_COLUMNS = ("decisions", "spec", "provenance", "metrics")
 
 _METRIC_SQL = ", ".join(f"{name} REAL" for name in METRIC_COLUMNS)  # one REAL column per metric, in order
 SCHEMA = f"""
@@ -44,7 +49,7 @@ CREATE TABLE IF NOT EXISTS trials (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, trial_id TEXT NOT NULL UNIQUE, proposal_index INTEGER,
     decisions TEXT, spec TEXT, status TEXT NOT NULL, reward REAL, {_METRIC_SQL}, flops INTEGER, params INTEGER, train_seconds REAL,
     images_per_second REAL, epochs_done INTEGER, error TEXT, replay TEXT, started_at TEXT,
-    finished_at TEXT, flops_pruned INTEGER, provenance TEXT);
+    finished_at TEXT, flops_pruned INTEGER, provenance TEXT, metrics TEXT);
 CREATE TABLE IF NOT EXISTS proposals (
     trial_id TEXT PRIMARY KEY, proposal_index INTEGER NOT NULL, decisions TEXT NOT NULL,
     spec TEXT NOT NULL, meta TEXT, created_at TEXT NOT NULL);
@@ -60,7 +65,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS proposals_proposal_index ON proposals (proposa
 """
 # columns later versions added to a table, with their type (stores of version 0 lack some)
 ADDED_COLUMNS = (("trials", "flops_pruned", "INTEGER"), ("trials", "provenance", "TEXT"),
-                 ("retrains", "provenance", "TEXT"))
+                 ("retrains", "provenance", "TEXT"), ("trials", "metrics", "TEXT"))
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -102,13 +107,23 @@ def create_or_upgrade(conn: sqlite3.Connection) -> None:
 
 
 def result_columns(result: TrialResult) -> dict:
-    """The `trials` columns a trial result fills: status, error, metrics, run statistics."""
-    return {"status": result.status.value, "error": result.error,
+    """The `trials` columns a trial result fills: status, error, metrics (all of them as JSON, and
+    detection's in their own columns), run statistics."""
+    return {"status": result.status.value, "error": result.error, "metrics": dict(result.metrics),
             **{k: result.metrics.get(k) for k in METRIC_COLUMNS}, **{k: getattr(result, k) for k in RUN_STATS}}
 
 
-def result_from_row(row: dict) -> TrialResult:
+def row_metrics(row: dict) -> dict:
+    """A stored row's metrics by name: its `metrics` JSON, or (rows before version 2) detection's
+    columns."""
+    stored = row.get("metrics")
+    return dict(stored) if stored is not None else {k: row.get(k) for k in METRIC_COLUMNS}
+
+
+def result_from_row(row: dict, reward_metric: str = DETECTION_REWARD) -> TrialResult:
     """The trial result a stored row holds (a stopped trial's row reads as a non-final result)."""
     status = TrialStatus(row["status"])
-    result = TrialResult.from_flat(row, METRIC_COLUMNS, final=status != TrialStatus.STOPPED)
+    metrics = row_metrics(row)
+    result = TrialResult.from_flat({**row, **metrics}, tuple(metrics), final=status != TrialStatus.STOPPED,
+                                   reward_metric=reward_metric)
     return result.with_status(status, row.get("error"))

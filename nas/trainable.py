@@ -18,9 +18,9 @@ from collections.abc import Callable
 from nas.store import utc_now
 from nas.trial_report import to_report
 from search_space.serialize import spec_from_dict
-from search_space.trial_result import EpochReport, TrialResult, TrialStatus
+from search_space.trial_result import DETECTION_REWARD, EpochReport, TrialResult, TrialStatus
 
-Train = Callable[..., TrialResult]  # (spec, proxy, data, report=...) -> TrialResult
+Train = Callable[..., TrialResult]  # (spec, proxy, data, report=..., task=...) -> TrialResult
 
 
 def out_of_memory_error() -> type:
@@ -30,10 +30,16 @@ def out_of_memory_error() -> type:
     return getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError  # torch < 2.5 lacks the alias
 
 
-def failed_result(err: BaseException) -> TrialResult:
+def failed_result(err: BaseException, reward_metric: str = DETECTION_REWARD) -> TrialResult:
     """The result of a trial that raised: status `oom` or `error`, with the reason."""
     oom = isinstance(err, out_of_memory_error()) or "out of memory" in str(err).lower()
-    return TrialResult.failure(TrialStatus.OOM if oom else TrialStatus.ERROR, f"{type(err).__name__}: {err}")
+    return TrialResult.failure(TrialStatus.OOM if oom else TrialStatus.ERROR, f"{type(err).__name__}: {err}",
+                               reward_metric)
+
+
+def _reward_metric(config: dict) -> str:
+    """The trial's reward metric (a trial config without a task is detection's)."""
+    return (config.get("task") or {}).get("reward_metric", DETECTION_REWARD)
 
 
 def _trial_cpus(config: dict) -> int:
@@ -41,22 +47,24 @@ def _trial_cpus(config: dict) -> int:
 
 
 def run_trial(config: dict, report: Callable[[EpochReport], None], train: Train) -> TrialResult:
-    """Threads, then the training of the trial's spec with its proxy and data configs.
+    """Threads, then the training of the trial's spec with its proxy, data and task configs.
 
     Args:
-        config: trial config with `spec` (JSON dict), `proxy`, `data` (plain dicts), `cpus_per_trial`.
+        config: trial config with `spec` (JSON dict), `proxy`, `data`, `task` (plain dicts; no
+            `task`: detection), `cpus_per_trial`.
         report: called with each epoch's report. train: `train_and_evaluate` or one like it.
     Raises:
         whatever the set-up or the training raises (`report_trial` makes it a failed result).
     """
     import torch
 
-    from proxy_trainer.config import DataConfig, ProxyConfig
+    from proxy_trainer.config import DataConfig, ProxyConfig, TaskConfig
 
     threads = _trial_cpus(config)
     torch.set_num_threads(threads)
     proxy = ProxyConfig.from_dict(dict(config["proxy"], num_threads=threads))
-    return train(spec_from_dict(config["spec"]), proxy, DataConfig.from_dict(config["data"]), report=report)
+    return train(spec_from_dict(config["spec"]), proxy, DataConfig.from_dict(config["data"]), report=report,
+                 task=TaskConfig.from_dict(config.get("task")))
 
 
 def report_trial(config: dict, train: Train) -> None:
@@ -68,12 +76,13 @@ def report_trial(config: dict, train: Train) -> None:
     from proxy_trainer.provenance import training_provenance
 
     started = utc_now()
+    metric = _reward_metric(config)
     try:
-        result = run_trial(config, lambda epoch: tune.report(to_report(TrialResult.of_epoch(epoch), started_at=started)),
-                           train)
+        result = run_trial(config, lambda epoch: tune.report(to_report(TrialResult.of_epoch(epoch, metric),
+                                                                       started_at=started)), train)
     except Exception as err:  # noqa: BLE001 - failures are data: reported, never retried
-        result = failed_result(err)
-    provenance = training_provenance(config["proxy"], config["data"])
+        result = failed_result(err, metric)
+    provenance = training_provenance(config["proxy"], config["data"], config.get("task"))
     tune.report(to_report(result, provenance, started_at=started, proposal_index=config.get("proposal_index")))
 
 

@@ -6,11 +6,16 @@ location. Built and run on the meta device, so SpineNet-190 at 1280 px counts in
 Besides multiply-adds it counts the elements the batch-norm layers put out: the memory traffic
 FLOPs miss (normalization, activation and their backward passes each stream these tensors), which
 on a CPU at narrow widths weighs on step time more than the multiply-adds do.
+
+`count_params`, `meta_images` and `count_multiply_adds` are the counting steps, shared with the
+classifier's counts (`proxy_trainer.tasks.classification.model`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 from torch import nn
@@ -22,6 +27,7 @@ from search_space.errors import UserInputError
 from search_space.spec import ArchSpec
 
 FLOPS_PER_MULTIPLY_ADD = 2  # flop_counter counts a multiply and an add
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -54,18 +60,21 @@ def describe_model(
         head = build_head(backbone.out_channels, config, num_classes)
     backbone.eval()  # inference mode: BN accepts batch 1 at a 1x1 level
     head.eval()
-    params = sum(p.numel() for module in (backbone, head) for p in module.parameters())
-    images = torch.empty(1, 3, image_size, image_size, device="meta")
+    images = meta_images(image_size)
     norm_outputs: list[int] = []
     hooks = [m.register_forward_hook(lambda _m, _in, out: norm_outputs.append(out.numel()))
              for module in (backbone, head) for m in module.modules() if isinstance(m, nn.BatchNorm2d)]
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+
+    def run_detector():
         features = backbone(images)
         head(list(features.values()))
+        return features
+
+    features, multiply_adds = count_multiply_adds(run_detector)
     for hook in hooks:
         hook.remove()
     shapes = {int(level): tuple(f.shape) for level, f in features.items()}
-    return ModelSummary(params, counter.get_total_flops() // FLOPS_PER_MULTIPLY_ADD, shapes, sum(norm_outputs))
+    return ModelSummary(count_params(backbone, head), multiply_adds, shapes, sum(norm_outputs))
 
 
 def count_params_flops(
@@ -74,3 +83,20 @@ def count_params_flops(
     """(params, multiply_adds) of backbone + head at batch 1; see `describe_model`."""
     summary = describe_model(spec, config, num_classes=num_classes, image_size=image_size)
     return summary.params, summary.multiply_adds
+
+
+def count_params(*modules: nn.Module) -> int:
+    """Parameters of the modules (BN running statistics are buffers, not counted)."""
+    return sum(p.numel() for module in modules for p in module.parameters())
+
+
+def meta_images(image_size: int) -> torch.Tensor:
+    """A batch of one square RGB image on the meta device: [1, 3, image_size, image_size]."""
+    return torch.empty(1, 3, image_size, image_size, device="meta")
+
+
+def count_multiply_adds(run: Callable[[], Result]) -> tuple[Result, int]:
+    """Run `run()` without gradients under `FlopCounterMode`: (its result, multiply-adds)."""
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        result = run()
+    return result, counter.get_total_flops() // FLOPS_PER_MULTIPLY_ADD

@@ -1,5 +1,6 @@
-"""Typed configs of one proxy run: `ProxyConfig` (model, input, schedule, optimiser, seed) and
-`DataConfig` (which data set, its held-out split, the synthetic generator's parameters).
+"""Typed configs of one proxy run: `ProxyConfig` (model, input, schedule, optimiser, seed),
+`DataConfig` (which data set, its held-out split, the synthetic generator's parameters) and
+`TaskConfig` (which task, which of its metrics is the reward, the task's own options).
 
 Both are frozen dataclasses translated once from plain dicts (`from_dict`: Hydra group files
 `nas/conf/proxy/*.yaml`, `nas/conf/data/*.yaml`, stored runs) and back (`to_dict`: JSON-able).
@@ -132,6 +133,51 @@ class DataConfig:
         return _plain(self)
 
 
+@dataclass(frozen=True)
+class TaskConfig:
+    """The proxy task (`nas/conf/task/*.yaml`): a folder of `proxy_trainer/tasks/`, the metric the
+    reward reads (one of the task's metric names), and options only that task reads."""
+
+    name: str = "detection"  # detection | classification (proxy_trainer/tasks/<name>/)
+    reward_metric: str = "ap"  # the metric the reward, ASHA and the leaderboard read
+    options: dict = field(default_factory=dict)  # the task's own settings (its runner checks them)
+
+    def __post_init__(self) -> None:
+        from proxy_trainer.tasks import task_metrics
+
+        names = task_metrics(self.name).names
+        if self.reward_metric not in names:
+            raise ConfigError(f"task.reward_metric is {self.reward_metric!r}; task {self.name} measures "
+                              f"{', '.join(names)}")
+
+    @property
+    def metrics(self):
+        """The task's `TaskMetrics` (names, labels)."""
+        from proxy_trainer.tasks import task_metrics
+
+        return task_metrics(self.name)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> TaskConfig:
+        """A config from a plain dict; None or {} is the detection task (stores before tasks).
+
+        Raises:
+            ConfigError: unknown keys or task, or a reward metric the task does not measure.
+        """
+        data = dict(_mapping(data or {}, "task"))
+        if "reward_metric" not in data and "name" in data:
+            from proxy_trainer.tasks import task_metrics
+
+            data["reward_metric"] = task_metrics(str(data["name"])).reward
+        options = data.pop("options", None) or {}
+        task = _build(cls, data, "task")
+        return dataclasses.replace(task, options=dict(_mapping(options, "task.options")))
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able dict."""
+        return {"name": self.name, "reward_metric": self.reward_metric, "options": dict(self.options)}
+
+
 def _mapping(data, section: str) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(f"{section} config must be a mapping, got {type(data).__name__}")
@@ -167,7 +213,8 @@ def _build(cls, data: dict, section: str):
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise ConfigError(f"unknown {section} config keys: {', '.join(unknown)}; known: {', '.join(known)}")
-    values = {k: v if k == "model" else _coerce(section, k, v, _default(known[k])) for k, v in data.items()}
+    values = {k: v if k in ("model", "options") else _coerce(section, k, v, _default(known[k]))
+              for k, v in data.items()}
     return cls(**values)
 
 

@@ -12,6 +12,7 @@ with more BN layers (scale-permuted ones have about twice ResNet-FPN's) lose the
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -24,7 +25,7 @@ def batch_norms(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
     return [m for m in model.modules() if isinstance(m, BN_TYPES) and m.track_running_stats]
 
 
-def _forward_features(model, images: list[torch.Tensor]) -> None:
+def forward_detector_features(model, images: list[torch.Tensor]) -> None:
     """Backbone and head of a torchvision detector in train mode, without targets or losses."""
     batch, _ = model.transform(images)
     features = list(model.backbone(batch.tensors).values())
@@ -32,14 +33,18 @@ def _forward_features(model, images: list[torch.Tensor]) -> None:
 
 
 @torch.no_grad()
-def recompute_bn_statistics(model: nn.Module, loader, batches: int, device: torch.device) -> int:
+def recompute_bn_statistics(model: nn.Module, loader, batches: int, device: torch.device,
+                            forward: Callable[[nn.Module, list], None] = forward_detector_features) -> int:
     """Reset and re-estimate every BN layer's running statistics on `batches` loader batches.
 
     Args:
-        model: a torchvision detector (`transform`, `backbone`, `head`); left in eval mode.
+        model: the model (by default a torchvision detector: `transform`, `backbone`, `head`);
+            left in eval mode.
         loader: yields `collate`d (images, targets, metas) training batches, unflipped.
         batches: how many batches to average over (the loader's length if it has fewer).
         device: where the model lives.
+        forward: runs the model on a list of images without targets (a task's
+            `forward_features`; by default the detector's backbone and head).
     Returns:
         the number of batches used (0 when the model has no BN layer or `batches` is 0).
     """
@@ -54,7 +59,7 @@ def recompute_bn_statistics(model: nn.Module, loader, batches: int, device: torc
     used = 0
     try:
         for images, _, _ in itertools.islice(loader, batches):
-            _forward_features(model, [img.to(device) for img in images])
+            forward(model, [img.to(device) for img in images])
             used += 1
     finally:
         for bn, momentum in zip(norms, momenta):

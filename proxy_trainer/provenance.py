@@ -20,6 +20,7 @@ from importlib import metadata
 PACKAGES = ("spinenet-nas", "torch", "torchvision", "ray", "hydra-core", "omegaconf", "numpy", "pycocotools")
 # settings that say where or how fast a training runs, not what it trains: left out of the hash
 LOCAL_SETTINGS = frozenset({"tier", "num_threads", "cache_dir", "cache_images", "num_workers"})
+DETECTION = "detection"  # the task every training before tasks trained
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -53,10 +54,14 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
-def settings_hash(proxy: dict, data: dict) -> str:
-    """SHA-256 (hex, first 16 digits) of the proxy tier's settings (its model's included) and the
-    data settings, as plain dicts, leaving out `LOCAL_SETTINGS`."""
-    kept = {name: _without_local(part) for name, part in (("proxy", proxy), ("data", data))}
+def settings_hash(proxy: dict, data: dict, task: dict | None = None) -> str:
+    """SHA-256 (hex, first 16 digits) of the proxy tier's settings (its model's included), the
+    data settings and the task's, as plain dicts, leaving out `LOCAL_SETTINGS`. The detection
+    task (or none) adds nothing, so trainings stored before tasks keep their hashes."""
+    parts = [("proxy", proxy), ("data", data)]
+    if task and task.get("name", DETECTION) != DETECTION:
+        parts.append(("task", task))
+    kept = {name: _without_local(part) for name, part in parts}
     return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -64,9 +69,11 @@ def _without_local(settings: dict) -> dict:
     return {k: v for k, v in settings.items() if k not in LOCAL_SETTINGS}
 
 
-def training_provenance(proxy, data) -> dict:
+def training_provenance(proxy, data, task=None) -> dict:
     """Commit (and whether the checkout differs from it), settings hash and package versions of a
-    training with `proxy` and `data` (ProxyConfig and DataConfig, or their plain dicts)."""
-    proxy, data = (part if isinstance(part, dict) else part.to_dict() for part in (proxy, data))
-    return {"git_commit": git_commit(), "git_dirty": git_dirty(), "settings_hash": settings_hash(proxy, data),
+    training with `proxy`, `data` and `task` (ProxyConfig, DataConfig and TaskConfig or None, or
+    their plain dicts)."""
+    proxy, data, task = (part if part is None or isinstance(part, dict) else part.to_dict()
+                         for part in (proxy, data, task))
+    return {"git_commit": git_commit(), "git_dirty": git_dirty(), "settings_hash": settings_hash(proxy, data, task),
             "packages": package_versions()}

@@ -1,5 +1,7 @@
-"""`train_and_evaluate`: one proxy run — build the detector, train it from scratch on the
-training split, score it with COCO AP on the held-out split after every epoch.
+"""`train_and_evaluate`: one proxy run of a task — build its model, train it from scratch on the
+training split, score it on the held-out split after every epoch (detection: COCO box AP;
+classification: top-1). What differs between tasks comes from the task's `TaskRunner`
+(`proxy_trainer/tasks/`); the loop, the schedule and precise BN are shared.
 
 SGD with momentum and weight decay, linear warm-up then cosine or step decay (`schedule.py`),
 gradient-norm clipping. On CUDA: bf16 autocast and channels_last; on CPU: seeded and
@@ -19,14 +21,14 @@ import torch
 from pycocotools.coco import COCO
 from torch.utils.data import DataLoader
 
-from proxy_trainer.complexity import count_params_flops
-from proxy_trainer.config import DataConfig, ProxyConfig
-from proxy_trainer.data.images import DetectionDataset, collate, hflip_batch
+from proxy_trainer.config import DataConfig, ProxyConfig, TaskConfig
+from proxy_trainer.data.images import collate
 from proxy_trainer.data.prepare import PreparedData, prepare_data
-from proxy_trainer.evaluate import DETECTION_METRICS, coco_metrics, ground_truth, predict
-from proxy_trainer.modeling.detector import build_detector
+from proxy_trainer.evaluate import coco_metrics, ground_truth, predict
 from proxy_trainer.precise_bn import recompute_bn_statistics
 from proxy_trainer.schedule import lr_factor
+from proxy_trainer.tasks import task_runner
+from proxy_trainer.tasks.base import TaskRunner
 from search_space.spec import ArchSpec
 from search_space.trial_result import EpochReport, TrialResult, TrialStatus
 
@@ -69,11 +71,14 @@ def torch_threads(count: int):
         torch.set_num_threads(before)
 
 
-def make_loaders(data: PreparedData, cfg: ProxyConfig, data_cfg: DataConfig, device: torch.device) -> Loaders:
-    """The training, reward and BN-statistics loaders of one run (each seeded from `cfg.seed`)."""
+def make_loaders(data: PreparedData, cfg: ProxyConfig, data_cfg: DataConfig, device: torch.device,
+                 runner: TaskRunner | None = None) -> Loaders:
+    """The training, reward and BN-statistics loaders of one run (each seeded from `cfg.seed`),
+    of the task's datasets (`runner`; None: detection)."""
+    runner = runner or task_runner()
     common = {"collate_fn": collate, "num_workers": data_cfg.num_workers, "pin_memory": device.type == "cuda"}
-    train = DetectionDataset(data.train, cfg.image_size, cache=data_cfg.cache_images)
-    val = DetectionDataset(data.val, cfg.image_size, cache=data_cfg.cache_images)
+    train = runner.dataset(data.train, cfg.image_size, data_cfg.cache_images)
+    val = runner.dataset(data.val, cfg.image_size, data_cfg.cache_images)
     shuffle = torch.Generator().manual_seed(cfg.seed)
     statistics = torch.Generator().manual_seed(cfg.seed + 2)
     return Loaders(
@@ -93,10 +98,11 @@ def _optimizer(model: torch.nn.Module, cfg: ProxyConfig, total_steps: int):
 
 
 class _Stepper:
-    """One SGD step of a detector: forward (bf16 autocast on CUDA), loss check, backward, clip."""
+    """One SGD step: the task's loss (bf16 autocast on CUDA), loss check, backward, clip."""
 
-    def __init__(self, model, optimizer, scheduler, cfg: ProxyConfig, device: torch.device) -> None:
+    def __init__(self, model, optimizer, scheduler, cfg: ProxyConfig, device: torch.device, task) -> None:
         self.model, self.optimizer, self.scheduler, self.cfg, self.device = model, optimizer, scheduler, cfg, device
+        self.runner, self.options = task  # the TaskRunner and its typed options
         self.flips = torch.Generator().manual_seed(cfg.seed + 1)
 
     def _autocast(self):
@@ -106,12 +112,11 @@ class _Stepper:
 
     def __call__(self, images, targets, where: str) -> float:
         if self.cfg.hflip:
-            images, targets = hflip_batch(images, targets, self.flips)
+            images, targets = self.runner.flip(images, targets, self.flips)
         images = [img.to(self.device, non_blocking=True) for img in images]
         targets = [{k: v.to(self.device, non_blocking=True) for k, v in t.items()} for t in targets]
         with self._autocast():
-            losses = self.model(images, targets)
-        loss = sum(losses.values())
+            loss = self.runner.loss(self.model, images, targets, self.options)
         value = float(loss.detach())
         if not math.isfinite(value):
             raise NonFiniteLoss(f"loss is {value} at {where}; lower proxy.lr or keep proxy.grad_clip > 0")
@@ -136,19 +141,23 @@ def _train_epoch(stepper: _Stepper, loader, epoch: int, counter: dict, progress:
     return total / max(1, len(loader))
 
 
-def _result(status: TrialStatus, error: str | None, metrics: dict, run: dict) -> TrialResult:
+def _result(status: TrialStatus, error: str | None, metrics: dict, run: dict, task: TaskConfig) -> TrialResult:
     seconds = run["train_seconds"]
-    return TrialResult(status, error, metrics={k: metrics.get(k) for k in DETECTION_METRICS}, params=run["params"],
+    return TrialResult(status, error, metrics={k: metrics.get(k) for k in task.metrics.names},
+                       reward_metric=task.reward_metric, params=run["params"],
                        flops=run["flops"], train_seconds=round(seconds, 3),
                        images_per_second=round(run["images"] / seconds, 3) if seconds > 0 else 0.0,
                        epochs_done=run["epochs_done"], loss=run["loss"], data=run["data"], epochs=tuple(run["epochs"]))
 
 
-def prepare_model(spec, cfg: ProxyConfig, num_classes: int, device: torch.device) -> torch.nn.Module:
-    """The seeded, untrained detector of a run, on its device, with the tier's score threshold."""
+def prepare_model(spec, cfg: ProxyConfig, num_classes: int, device: torch.device,
+                  task: TaskConfig | None = None) -> torch.nn.Module:
+    """The seeded, untrained model of a run's task (None: the detector, with the tier's score
+    threshold), on its device."""
+    task = task or TaskConfig()
+    runner = task_runner(task.name)
     torch.manual_seed(cfg.seed)
-    model = build_detector(spec, cfg.model, num_classes=num_classes, image_size=cfg.image_size).to(device)
-    model.score_thresh = cfg.score_threshold  # torchvision RetinaNet's post-processing threshold
+    model = runner.build_model(spec, cfg, num_classes, runner.options(task.options)).to(device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     return model
@@ -156,52 +165,64 @@ def prepare_model(spec, cfg: ProxyConfig, num_classes: int, device: torch.device
 
 def train_and_evaluate(spec: ArchSpec | None, proxy_cfg: ProxyConfig, data_cfg: DataConfig,
                        report: Report | None = None, *, progress: Progress | None = None,
-                       evaluator: Evaluator | None = None) -> TrialResult:
-    """Train one proxy detector and score it on the held-out split.
+                       evaluator: Evaluator | None = None, task: TaskConfig | None = None) -> TrialResult:
+    """Train one proxy model of a task and score it on the held-out split.
 
     Args:
         spec: the backbone; None trains the ResNet-FPN baseline `r50-fpn` at the same width.
         proxy_cfg: the tier (model, input size, schedule, seed). data_cfg: the data set.
-        report: called after each epoch with its `EpochReport` (epoch, loss, AP metrics).
+        task: the task and its reward metric; None: detection, reward AP.
+        report: called after each epoch with its `EpochReport` (epoch, loss, the task's metrics).
         progress: called after each step with (steps done, total steps).
         evaluator: scores the model after each epoch instead of `evaluate_model`, as
             `evaluator(model, loaders, data, epoch) -> metrics` (studies that score more ways).
     Returns:
-        the `TrialResult`: status ok or nan_loss (with the reason), metrics `ap, ap50, ap75, aps,
-        apm, apl` (None where COCOeval has no ground truth), params, flops (multiply-adds),
+        the `TrialResult`: status ok or nan_loss (with the reason), the task's metrics (detection:
+        `ap, ap50, ap75, aps, apm, apl`, None where COCOeval has no ground truth; classification:
+        `top1, top5`) and its reward metric's name, params, flops (multiply-adds),
         timings, epochs done, the last loss, the data counts of `PreparedData.summary` and the
         per-epoch reports.
     Raises:
         UserInputError: bad data (`DataError`) or a spec/config the detector cannot build.
     """
+    task = task or TaskConfig()
+    runner = task_runner(task.name)
+    runner.options(task.options)  # bad options refused before any data is made
     data = prepare_data(data_cfg)
+    runner.check_data(data)
     device = resolve_device(proxy_cfg.device)
     with torch_threads(proxy_cfg.num_threads):
-        return _run(spec, proxy_cfg, data_cfg, data, device, (report, progress, evaluator))
+        return _run(spec, proxy_cfg, data_cfg, data, device, (report, progress, evaluator), task)
 
 
 def evaluate_model(model: torch.nn.Module, loaders: Loaders, data: PreparedData, cfg: ProxyConfig,
                    device: torch.device, gt: COCO | None = None, last: bool = True) -> dict:
     """COCO AP of a trained detector on the reward set (`gt`: its index, built when not given),
     after precise BN when the config asks for it at this evaluation (`last`: after the last epoch)."""
-    if last or cfg.precise_bn_epochs == "every":
+    if precise_bn_due(cfg, last):
         recompute_bn_statistics(model, loaders.statistics, cfg.precise_bn_batches, device)
     gt = ground_truth(data.val) if gt is None else gt
     return coco_metrics(gt, predict(model, loaders.val, data.val, device), cfg.area_ranges)
 
 
-def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, device, hooks) -> TrialResult:
+def precise_bn_due(cfg: ProxyConfig, last: bool) -> bool:
+    """Whether this evaluation re-estimates BN statistics first (`last`: the reward's)."""
+    return last or cfg.precise_bn_epochs == "every"
+
+
+def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, device, hooks, task) -> TrialResult:
     report, progress, evaluator = hooks
+    runner = task_runner(task.name)
+    options = runner.options(task.options)
     if evaluator is None:
-        gt = ground_truth(data.val)  # once per run, not per epoch
-        evaluator = lambda model, loaders, data, epoch: evaluate_model(model, loaders, data, cfg, device, gt,
-                                                                       last=epoch == cfg.epochs)
+        evaluate = runner.evaluator(data, cfg, device)
+        evaluator = lambda model, loaders, data, epoch: evaluate(model, loaders, epoch)
     num_classes = data.train.num_classes
-    params, flops = count_params_flops(spec, cfg.model, num_classes=num_classes, image_size=cfg.image_size)
-    model = prepare_model(spec, cfg, num_classes, device)
-    loaders = make_loaders(data, cfg, data_cfg, device)
+    params, flops = runner.count(spec, cfg, num_classes, options)
+    model = prepare_model(spec, cfg, num_classes, device, task)
+    loaders = make_loaders(data, cfg, data_cfg, device, runner)
     counter = {"steps": 0, "images": 0, "total": cfg.epochs * len(loaders.train)}
-    stepper = _Stepper(model, *_optimizer(model, cfg, counter["total"]), cfg, device)
+    stepper = _Stepper(model, *_optimizer(model, cfg, counter["total"]), cfg, device, (runner, options))
     run = {"params": params, "flops": flops, "train_seconds": 0.0, "images": 0, "epochs_done": 0, "loss": None,
            "data": data.summary(), "epochs": []}
     metrics: dict = {}
@@ -210,7 +231,7 @@ def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, devic
         try:
             run["loss"] = round(_train_epoch(stepper, loaders.train, epoch, counter, progress), 6)
         except NonFiniteLoss as err:
-            return _result(TrialStatus.NAN_LOSS, str(err), {}, {**run, "images": counter["images"]})
+            return _result(TrialStatus.NAN_LOSS, str(err), {}, {**run, "images": counter["images"]}, task)
         finally:
             run["train_seconds"] += time.perf_counter() - start
         metrics = evaluator(model, loaders, data, epoch)
@@ -218,4 +239,4 @@ def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, devic
         run["epochs"].append(EpochReport(epoch, run["loss"], metrics))
         if report is not None:
             report(run["epochs"][-1])
-    return _result(TrialStatus.OK, None, metrics, run)
+    return _result(TrialStatus.OK, None, metrics, run, task)

@@ -13,7 +13,9 @@ adds no new import edge and keeps `search_space` pure (tests/search_space/test_p
 
 `metrics` maps a metric name to its value (None where the task has no value, e.g. COCOeval's -1
 for an area range without ground truth); `reward_metric` names the one the reward reads. A task
-with other metrics adds its own names; this type does not change. `final` tells a trial's final
+with other metrics adds its own names; this type does not change. `TaskMetrics` is what a task
+declares about its metrics (names, default reward metric, labels for human output); each task's
+folder under `proxy_trainer/tasks/` holds its own. `final` tells a trial's final
 result from a per-epoch report: a trial that ASHA stops ends on a per-epoch report.
 """
 
@@ -24,9 +26,30 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-DETECTION_METRICS = ("ap", "ap50", "ap75", "aps", "apm", "apl")  # COCOeval.stats[0:6], in order
-DETECTION_REWARD = "ap"  # the detection task's reward metric (and what ASHA compares)
+DETECTION_METRICS = ("ap", "ap50", "ap75", "aps", "apm", "apl")  # COCOeval.stats[0:6], in order; also
+# the results store's per-metric columns since its first schema (nas/store_schema.py)
+DETECTION_REWARD = "ap"  # the detection task's reward metric, and a result's when none is named
 RUN_STATS = ("params", "flops", "train_seconds", "images_per_second", "epochs_done")  # fields stored per trial
+
+
+@dataclass(frozen=True)
+class TaskMetrics:
+    """What a task measures: its metric names (display order), the reward metric by default, and
+    the label of each metric in human output. Every metric is a fraction in [0, 1] (shown as a
+    percent); higher is better."""
+
+    task: str  # the task's name (its folder under proxy_trainer/tasks/, its config file task/<name>.yaml)
+    names: tuple[str, ...]  # metric names, as keys of `TrialResult.metrics`
+    reward: str  # the metric the reward reads unless the config names another
+    labels: Mapping[str, str] = field(default_factory=dict)  # name -> label ("ap" -> "AP")
+
+    def __post_init__(self) -> None:
+        if self.reward not in self.names:
+            raise ValueError(f"task {self.task}: reward metric {self.reward!r} is not one of {self.names}")
+
+    def label(self, name: str) -> str:
+        """How human output names a metric (its label, else the name itself)."""
+        return self.labels.get(name, name)
 
 
 class TrialStatus(str, enum.Enum):
@@ -75,9 +98,9 @@ class TrialResult:
     final: bool = True  # False: a per-epoch report, the training may go on (or be stopped)
 
     @classmethod
-    def failure(cls, status: TrialStatus, error: str) -> TrialResult:
+    def failure(cls, status: TrialStatus, error: str, reward_metric: str = DETECTION_REWARD) -> TrialResult:
         """A failed trial with its reason (the text cut to 2000 characters)."""
-        return cls(status=TrialStatus(status), error=error[:2000])
+        return cls(status=TrialStatus(status), error=error[:2000], reward_metric=reward_metric)
 
     @classmethod
     def of_epoch(cls, report: EpochReport, reward_metric: str = DETECTION_REWARD) -> TrialResult:
@@ -105,13 +128,15 @@ class TrialResult:
         return {"status": self.status.value, "error": self.error, **metrics, **stats, "loss": self.loss, **self.data}
 
     @classmethod
-    def from_flat(cls, flat: Mapping, metric_names=DETECTION_METRICS, final: bool = True) -> TrialResult:
-        """A result from its `flat()` form (missing keys read as None, a missing status as ok;
-        data counts are not read back)."""
+    def from_flat(cls, flat: Mapping, metric_names=DETECTION_METRICS, final: bool = True,
+                  reward_metric: str = DETECTION_REWARD) -> TrialResult:
+        """A result from its `flat()` form, reading the metrics `metric_names` (missing keys read
+        as None, a missing status as ok; data counts are not read back)."""
         return cls(
             status=TrialStatus(flat.get("status") or TrialStatus.OK),
             error=flat.get("error"),
             metrics={k: flat.get(k) for k in metric_names},
+            reward_metric=reward_metric,
             **{k: flat.get(k) for k in RUN_STATS},
             loss=flat.get("loss"),
             final=final,

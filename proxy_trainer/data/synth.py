@@ -2,14 +2,18 @@
 
 Each image has a clutter-filled gradient background, objects of the categories in
 `synth_shapes` painted largest first so small objects stay visible, and Gaussian pixel noise.
-Object sizes follow one of two scale profiles (`SCALES`):
+Object sizes follow one of three scale profiles (`SCALES`):
 - `uniform`: 2..6 objects with sides log-uniform between `MIN_SIDE` and `MAX_SIDE` of the image
   side, plus one large object in `LARGE_PROB` of the images (small, medium and large in COCOeval's
   absolute pixel sense at 128 px);
 - `coco`: 3..8 objects whose sides, relative to the image, follow COCO's mix at about 640 px:
   41% small (2%-5% of the side, i.e. under 32 px at 640), 34% medium (5%-15%, 32-96 px) and 25%
   large (15%-80%), log-uniform within each band. Score it with area ranges scaled to the image
-  (`proxy.area_ranges=relative`), so "small" keeps COCO's meaning at any image size.
+  (`proxy.area_ranges=relative`), so "small" keeps COCO's meaning at any image size;
+- `single`: exactly one object per image, its side log-uniform between `SINGLE_SIDE` of the image
+  side (a tenfold range of scales), for the classification task: the image's label is that
+  object's category, so recognising it needs the fine levels for small objects and the coarse
+  ones for large.
 Every image draws from its own `numpy` generator seeded by (seed, index), so the files are
 identical for the same seed and profile.
 """
@@ -33,7 +37,8 @@ MAX_OCCLUSION = 0.4  # a later (smaller) object may hide at most this fraction o
 NOISE_STD = 0.04  # Gaussian pixel noise, in [0, 1] intensity units
 COCO_BANDS = ((0.41, 0.02, 0.05), (0.34, 0.05, 0.15), (0.25, 0.15, 0.8))  # (share, side from, side to)
 COCO_OBJECTS_PER_IMAGE = (3, 8)  # inclusive; COCO averages about 7 objects per image
-SCALES = ("uniform", "coco")
+SINGLE_SIDE = (0.08, 0.8)  # `single`: the one object's side, as a fraction of the image side
+SCALES = ("uniform", "coco", "single")
 ANNOTATIONS_NAME = "annotations.json"
 IMAGES_DIR = "images"
 
@@ -53,9 +58,16 @@ def _coco_sides(rng: np.random.Generator) -> np.ndarray:
     return np.exp(rng.uniform(np.log(lows[band]), np.log(highs[band])))
 
 
+def _single_sides(rng: np.random.Generator) -> np.ndarray:
+    return np.exp(rng.uniform(np.log(SINGLE_SIDE[0]), np.log(SINGLE_SIDE[1]), 1))
+
+
+_SIDES = {"uniform": _uniform_sides, "coco": _coco_sides, "single": _single_sides}
+
+
 def _sizes(rng: np.random.Generator, size: int, scales: str) -> list[tuple[int, int]]:
     """(width, height) of each object of one image, in pixels, largest area first."""
-    sides = (_coco_sides(rng) if scales == "coco" else _uniform_sides(rng)) * size
+    sides = _SIDES[scales](rng) * size
     count = len(sides)
     aspects = np.exp(rng.uniform(-0.3, 0.3, count))
     dims = [(max(3, round(s * a)), max(3, round(s / a))) for s, a in zip(sides, aspects)]

@@ -24,7 +24,7 @@ NEEDS = {
     ("proxy", "replay"): ["replay.from=/some/run"],
     ("data", "coco"): ["data.images=/i", "data.annotations=/a.json"],
 }
-KIND_OF = {"synthetic_repro": "synthetic"}  # data options that are another option's kind with other sizes
+KIND_OF = {"synthetic_repro": "synthetic", "synthetic_classes": "synthetic"}  # data options that are another option's kind with other sizes
 
 
 def test_groups_are_all_present():
@@ -46,6 +46,7 @@ def test_every_group_option_composes_into_typed_settings(group, option, tmp_path
         "scheduler": lambda: cfg.scheduler.name,
         "proxy": lambda: "replay" if cfg.is_replay else cfg.proxy.tier,
         "data": lambda: cfg.data.kind,
+        "task": lambda: cfg.task.name,
     }[group]()
     assert typed == KIND_OF.get(option, option)
     assert cfg.run_dir == str(tmp_path) and cfg.db_path == str(tmp_path / "search.db")
@@ -73,7 +74,7 @@ def test_every_verb_gets_the_same_proxy_and_data_from_the_same_overrides(overrid
 
 
 def test_the_one_composition_words_errors_for_its_file():
-    with pytest.raises(ConfigError, match=r"^bad override: .*\(groups: proxy, data\)$"):
+    with pytest.raises(ConfigError, match=r"^bad override: .*\(groups: proxy, data, task\)$"):
         compose_config(["proxy=gpu"], TRAIN_FILE)
     with pytest.raises(ConfigError, match=r"^bad config override: .*; see 'nas search --help'\)$"):
         compose_config(["proxy=gpu"])

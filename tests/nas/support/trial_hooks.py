@@ -74,7 +74,7 @@ def wait_for_release(hooks: Hooks, index: int) -> None:
         time.sleep(0.05)  # polling a marker file the test creates
 
 
-def hooked_train(spec, proxy, data, report, *, hooks: Hooks, index: int):
+def hooked_train(spec, proxy, data, report, *, hooks: Hooks, index: int, task=None):
     """`train_and_evaluate` with the hooks of proposal `index` applied."""
     from proxy_trainer.train import train_and_evaluate
 
@@ -83,7 +83,7 @@ def hooked_train(spec, proxy, data, report, *, hooks: Hooks, index: int):
     fault = hooks.faults.get(index)
     if fault == "nan":  # a real divergence: an absurd learning rate without clipping
         proxy = dataclasses.replace(proxy, lr=1e30, grad_clip=0.0)
-    return train_and_evaluate(spec, proxy, data, report=raising_report(report, fault))
+    return train_and_evaluate(spec, proxy, data, report=raising_report(report, fault), task=task)
 
 
 def hooked_trainable(hooks: Hooks):
