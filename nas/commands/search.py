@@ -16,8 +16,10 @@ def help_text() -> str:
     groups = "\n".join(f"  {g + '=':<12} {' | '.join(group_options(g))}" for g in GROUPS)
     return (
         "Search scale-permuted backbones: a controller proposes specs, Ray Tune trains a proxy RetinaNet\n"
-        f"per proposal, AP on the held-out split is the reward. Every trial lands in <run.dir>/{RunFolder.STORE_FILE}.\n\n"
-        f"config groups (choose one option each; defaults: ppo, cpu, synthetic, resnet50, local, fifo):\n{groups}\n\n"
+        "per proposal (task=classification: the paper's classifier), AP (top-1) on the held-out split is the\n"
+        f"reward. Every trial lands in <run.dir>/{RunFolder.STORE_FILE}.\n\n"
+        "config groups (choose one option each; defaults: ppo, cpu, synthetic, resnet50, local, fifo, detection):\n"
+        f"{groups}\n\n"
         f"top-level keys: {TOP_LEVEL}\n"
         "any key of a group can be set too: cluster.gpus_per_trial=0.5 proxy.epochs=3 +controller.options.KEY=VALUE\n"
         "reward: reward.failed_penalty=0 reward.target_flops=... reward.flops_weight=-0.07 reward.hard=true\n"
@@ -27,6 +29,7 @@ def help_text() -> str:
         "examples:\n"
         "  nas search                                     # laptop: cpu tier, PPO, 16 trials, 2 at a time\n"
         "  nas search controller=evolution trials=64 run.name=evo64\n"
+        "  nas search task=classification                 # the classifier, its own tier and data, top-1 reward\n"
         "  nas search resume=results/runs/evo64           # continue a killed or stopped run\n"
         "  nas search cluster=ray cluster.address=auto cluster.storage=s3://bucket/nas cluster.gpus_per_trial=1 \\\n"
         "      proxy=coco512 data=coco data.images=/coco/train2017 data.annotations=/coco/instances_train2017.json"

@@ -4,7 +4,8 @@ size against the paper's ImageNet table (docs/facts.md §4.4).
 Holds `AggregateAll` (endpoints averaged at the lowest level's resolution), `ClassificationHead`
 (aggregation, optional 1x1 conv + BN + activation, global average pooling, dropout, linear),
 `Classifier` and `build_classifier` (any spec at any scaling, docs/facts.md §4.1; spec None gives
-the ResNet-50-FPN backbone), and the counts: `describe_classifier`, `torchvision_resnet50_counts`,
+the ResNet-50-FPN backbone), and the counts: `summarize_classifier` (with the endpoint shapes),
+`describe_classifier`, `torchvision_resnet50_counts`,
 `IMAGENET_TABLE` and `imagenet_table_rows`, counted like the detector (docs/facts.md §4.3).
 """
 
@@ -150,11 +151,21 @@ def build_classifier(
     return Classifier(backbone, head)
 
 
-def describe_classifier(
+@dataclass(frozen=True)
+class ClassifierSummary:
+    """What `summarize_classifier` measures: size, cost and the endpoints the head aggregates."""
+
+    params: int  # trainable parameters of backbone + head
+    multiply_adds: int  # conv and matmul multiply-adds at batch 1
+    level_shapes: dict[int, tuple[int, ...]]  # level -> [1, C, H, W] fed to the head
+
+
+def summarize_classifier(
     spec: ArchSpec | None, config: ModelConfig, *, num_classes: int = 1000, image_size: int = 224,
     head_conv: bool = False,
-) -> tuple[int, int]:
-    """(params, multiply-adds) of the classifier at batch 1 on a square input, in eval mode.
+) -> ClassifierSummary:
+    """Params, multiply-adds and endpoint shapes of the classifier at batch 1 on a square input,
+    in eval mode.
 
     Built and run on the meta device and counted like the detector (`proxy_trainer.complexity`).
     Raises:
@@ -164,7 +175,26 @@ def describe_classifier(
         raise UserInputError(f"image_size is {image_size}; it must be positive")
     with torch.device("meta"):
         classifier = build_classifier(spec, config, num_classes=num_classes, head_conv=head_conv)
-    return _count_in_eval_mode(classifier, image_size)
+    classifier.eval()  # inference mode: dropout off, BN accepts batch 1 at a 1x1 level
+    images = meta_images(image_size)
+
+    def run_classifier():
+        features = classifier.backbone(images)
+        classifier.head(features)
+        return features
+
+    features, multiply_adds = count_multiply_adds(run_classifier)
+    shapes = {int(level): tuple(f.shape) for level, f in features.items()}
+    return ClassifierSummary(count_params(classifier), multiply_adds, shapes)
+
+
+def describe_classifier(
+    spec: ArchSpec | None, config: ModelConfig, *, num_classes: int = 1000, image_size: int = 224,
+    head_conv: bool = False,
+) -> tuple[int, int]:
+    """(params, multiply-adds) of the classifier; see `summarize_classifier`."""
+    summary = summarize_classifier(spec, config, num_classes=num_classes, image_size=image_size, head_conv=head_conv)
+    return summary.params, summary.multiply_adds
 
 
 def torchvision_resnet50_counts(image_size: int = 224) -> tuple[int, int]:

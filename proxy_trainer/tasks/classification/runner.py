@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-import torch
 from torch.nn import functional as F
 
 from proxy_trainer.precise_bn import recompute_bn_statistics
