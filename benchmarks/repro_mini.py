@@ -125,13 +125,20 @@ def reusable(path: Path | None, settings: dict) -> dict[tuple, dict]:
     return {(r["arch"], r["seed"], r["epochs"]): r for r in fidelity.get("runs", []) if r["status"] == "ok"}
 
 
-def retrain_all(settings: dict, archs: dict[str, dict | None], reuse: dict[tuple, dict]) -> list[dict]:
-    """Every contender with every seed on the long schedule; reused runs are marked `reused`."""
+def retrain_all(settings: dict, archs: dict[str, dict | None], reuse: dict[tuple, dict], out: Path,
+                resumed: dict[tuple, dict]) -> list[dict]:
+    """Every contender with every seed on the long schedule; runs of other benchmarks are marked
+    `reused`; `resumed` ones (this benchmark's own, from a cut-short run) count as trained here.
+    Each finished training is written to `out`'s JSON as it ends (`{"settings", "runs"}`), so a
+    rerun trains only what is missing."""
     jobs, runs = [], []
     for name, spec in archs.items():
         for seed in range(1, settings["seeds"] + 1):
-            earlier = reuse.get((name, seed, settings["long_epochs"]))
-            if earlier is not None:
+            key = (name, seed, settings["long_epochs"])
+            earlier = reuse.get(key)
+            if key in resumed:
+                runs.append(resumed[key])
+            elif earlier is not None:
                 runs.append({**earlier, "reused": True})
             else:
                 jobs.append({"schedule": "long", "arch": name, "spec": spec, "seed": seed,
@@ -141,6 +148,7 @@ def retrain_all(settings: dict, archs: dict[str, dict | None], reuse: dict[tuple
 
     def record(row: dict) -> None:
         runs.append(row)
+        write_json(NAME, {"settings": settings, "runs": [r for r in runs if not r.get("reused")]}, out)
         print(f"[{len(runs)}/{total}] {row['arch']} seed {row['seed']}: AP {row['ap']}", flush=True)
 
     train_in_parallel(jobs, 2, record)
@@ -224,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     archs = contenders(found)
     proxy, _ = load_proxy_and_data(settings["tier"])
     earlier = {k: run for path in args.reuse for k, run in reusable(path, settings).items()}
-    runs = retrain_all(settings, archs, earlier)
+    resumed = reusable(args.out / f"{NAME}.json", settings)  # own trainings of an earlier, cut-short run
+    runs = retrain_all(settings, archs, earlier, args.out, resumed)
     store_retrains(run_dir, found, runs, proxy.tier)
     table = per_arch(runs)
     winner = max((n for n in archs if n.startswith("found-")), key=lambda n: table[n]["ap_mean"])

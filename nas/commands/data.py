@@ -36,11 +36,15 @@ def run_synth(args) -> int:
 
 
 def run_check(args) -> int:
-    from nas.config import TRAIN_FILE, load_proxy_and_data
+    from nas.config import TRAIN_FILE, compose_config, proxy_and_data, task_config
     from proxy_trainer.data.prepare import prepare_data
+    from proxy_trainer.tasks import task_runner
 
-    _, data = load_proxy_and_data(args.overrides, TRAIN_FILE)
-    print(json.dumps(prepare_data(data).summary()))
+    plain = compose_config(args.overrides, TRAIN_FILE)
+    _, data = proxy_and_data(plain)
+    prepared = prepare_data(data)
+    task_runner(task_config(plain).name).check_data(prepared)  # e.g. classification: every image labelled
+    print(json.dumps(prepared.summary()))
     return 0
 
 
@@ -65,7 +69,8 @@ def register(verbs) -> None:
         "check", help="validate the data a training would use and print its counts",
         description="Load and validate the data set selected by the overrides (as nas train), carve the "
         "held-out split and print one JSON line of counts; bad data gives one error line and exit 2.\n\n"
-        "example: nas data check data=coco data.images=DIR data.annotations=FILE",
+        "examples: nas data check data=coco data.images=DIR data.annotations=FILE;  "
+        "nas data check task=classification (every image needs an object: its label)",
     )
     check.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="Hydra overrides (data=..., data.*=...)")
     check.set_defaults(func=run_check)
