@@ -1,9 +1,12 @@
 """Live progress of a search and its closing summary, read from the results store.
 
 `SearchProgress` is a Ray Tune callback that prints one line whenever a trial finishes (and at
-most every `every_s` seconds otherwise): trials done/total, running, failed, best AP with its
-trial, ETA. `closing_text(...)` formats the end-of-run report, its leaderboard with the one
-formatter of `nas/inspect/leaderboard.py` (AP in percent, as everywhere people read it).
+most every `every_s` seconds otherwise): trials done/total, running, failed, the best value of the
+reward metric (labelled by the run's task: "best AP", "best top-1") with its trial, ETA.
+`closing_text(...)` formats the end-of-run report, its leaderboard with the one formatter of
+`nas/inspect/leaderboard.py` and the task's closing columns (metrics in percent, as everywhere
+people read them). Both read the task from the summary's stored config (`RunTask`); a summary
+without one is detection's.
 """
 
 from __future__ import annotations
@@ -13,28 +16,40 @@ import time
 
 from ray.tune import Callback
 
-from nas.inspect.leaderboard import CLOSING_COLUMNS, leaderboard_table, numbered, percent
+from nas.inspect.leaderboard import closing_columns, leaderboard_table, numbered, percent
 from nas.run_folder import RunFolder
+from nas.run_task import RunTask
 from nas.store import ResultsStore
 from search_space.errors import UserInputError
 
 
 def progress_line(summary: dict, total: int, running: int, elapsed_s: float, done_here: int) -> str:
-    """One status line: done/total, running, failed, best AP (trial), elapsed, ETA.
+    """One status line: done/total, running, failed, best value of the reward metric (trial),
+    elapsed, ETA.
 
     Args:
         summary: `ResultsStore.summary()`; total: requested trials; running: trials Ray runs now;
         elapsed_s: seconds since this driver started; done_here: trials finished since then.
     """
     done = summary["trials"]
-    best = "-" if summary["best_trial"] is None else f"{_percent(summary['best_ap'])} ({summary['best_trial']})"
+    best = "-" if summary["best_trial"] is None else f"{_percent(_best_metric(summary))} ({summary['best_trial']})"
     eta = "-"
     if done_here and done < total:
         eta = _clock(elapsed_s / done_here * (total - done))
     return (
-        f"[{done}/{total}] running {running} | failed {summary['failed']} | best AP {best} | "
-        f"elapsed {_clock(elapsed_s)} | ETA {eta}"
+        f"[{done}/{total}] running {running} | failed {summary['failed']} | best {_task(summary).reward_label} "
+        f"{best} | elapsed {_clock(elapsed_s)} | ETA {eta}"
     )
+
+
+def _task(summary: dict) -> RunTask:
+    return RunTask.of_config(summary.get("config"))
+
+
+def _best_metric(summary: dict) -> float | None:
+    """The best trial's value of the reward metric (a summary without `best_metric` is
+    detection's, with `best_ap`)."""
+    return summary["best_metric"] if "best_metric" in summary else summary.get("best_ap")
 
 
 def _percent(value) -> str:
@@ -94,6 +109,7 @@ class SearchProgress(Callback):
 
 def closing_text(run_dir: str, summary: dict, rows: list[dict], best_files: dict[str, str]) -> str:
     """The end-of-run report: counts, leaderboard, where the run, best spec and exports are."""
+    task = _task(summary)
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary["statuses"].items())) or "none"
     done, wanted = summary["trials"], summary.get("requested") or summary["trials"]
     head = f"search finished: {done} trials ({statuses})"
@@ -101,7 +117,7 @@ def closing_text(run_dir: str, summary: dict, rows: list[dict], best_files: dict
         head = f"search stopped at {done} of {wanted} trials ({statuses}); continue with: nas search resume={run_dir}"
     parts = [
         head,
-        leaderboard_table(numbered(rows), CLOSING_COLUMNS).rstrip("\n"),
+        leaderboard_table(numbered(rows, task), closing_columns(task)).rstrip("\n"),
         f"run folder:  {run_dir}  ({RunFolder.STORE_FILE}; inspect with: nas show {run_dir})",
     ]
     if summary.get("replay"):

@@ -1,9 +1,10 @@
 """Re-checking a winner: retrain a stored architecture with several seeds (`nas retrain`).
 
 The best of many noisy trials is optimistic, so `retrain(RunTrial, seeds)` trains the stored
-spec again with seeds `proxy.seed + 1 .. proxy.seed + N` (the run's proxy/data config, or a newly
-composed one when overrides are given), stores each result in the run's `retrains` table, and
-returns the mean and spread next to the search's own number.
+spec again with seeds `proxy.seed + 1 .. proxy.seed + N` and the run's own task (the run's
+proxy/data/task config, or, when overrides are given, a fresh composition that starts from the
+run's task so its tier and data defaults apply), stores each result in the run's `retrains`
+table, and returns the mean and spread of the run's reward metric next to the search's own value.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 import statistics
 
-from nas.config import ConfigError, load_proxy_and_data, proxy_and_data
+from nas.config import ConfigError, compose_config, proxy_and_data, task_config
 from nas.run_folder import RunTrial
+from nas.run_task import RunTask
 from nas.store import ResultsStore
 from search_space.serialize import spec_from_dict
 
@@ -28,15 +30,34 @@ def spread(values: list[float]) -> dict:
     }
 
 
+def retrain_config(stored: dict, overrides: list[str]) -> dict:
+    """The resolved config a retrain trains with: the run's own, or a fresh composition of
+    `overrides` on the run's task.
+
+    Raises:
+        ConfigError: bad overrides, or a task other than the run's.
+    """
+    if not overrides:
+        return stored
+    run_task = RunTask.of_config(stored).name
+    plain = compose_config([f"task={run_task}", *overrides])
+    if plain["task"]["name"] != run_task:
+        raise ConfigError(f"task={plain['task']['name']}: nas retrain trains with the run's own task ({run_task}); "
+                          "leave out the task override")
+    return plain
+
+
 def retrain(source: RunTrial, seeds: int, overrides: list[str] = (), train=None) -> dict:
-    """Retrain the trial `source` names (RUN:TRIAL or RUN:best) with `seeds` seeds: with the run's
-    own proxy and data config, or a fresh composition when overrides are given.
+    """Retrain the trial `source` names (RUN:TRIAL or RUN:best) with `seeds` seeds and the run's
+    task: with the run's own proxy and data config, or a fresh composition when overrides are given.
 
     Args:
-        train: the training function returning a `TrialResult` (default
-            `proxy_trainer.train.train_and_evaluate`).
+        train: the training function returning a `TrialResult`, called as
+            `train(spec, proxy, data, task=TaskConfig)` (default `proxy_trainer.train.train_and_evaluate`).
     Returns:
-        {'trial_id', 'search_reward', 'search_ap', 'results': [...], 'ap': spread of AP}.
+        {'trial_id', 'search_reward', 'proxy', 'results': [...], 'reward_metric', 'reward_label',
+        'search_<metric>': the search's value of the run's reward metric, '<metric>': its spread
+        over the seeds} (detection: 'search_ap' and 'ap').
     Raises:
         UserInputError: bad run/trial, seeds < 1, or bad overrides.
     """
@@ -50,24 +71,30 @@ def retrain(source: RunTrial, seeds: int, overrides: list[str] = (), train=None)
     with ResultsStore.open_readonly(db) as store:
         row = source.row(store)
         stored = store.config()
-    proxy, data = load_proxy_and_data(overrides) if overrides else proxy_and_data(stored)
+    plain = retrain_config(stored, list(overrides))
+    (proxy, data), task = proxy_and_data(plain), task_config(plain)
+    run_task = RunTask.of_config(stored)
     spec = spec_from_dict(row["spec"])
     results = []
     store = ResultsStore(db)
     try:
         for k in range(1, seeds + 1):
             seeded = dataclasses.replace(proxy, seed=proxy.seed + k)
-            result = train(spec, seeded, data).flat()
-            store.add_retrain(row["trial_id"], seeded.seed, proxy.tier, result, training_provenance(seeded, data))
+            result = train(spec, seeded, data, task=task).flat()
+            provenance = training_provenance(seeded, data, task)
+            store.add_retrain(row["trial_id"], seeded.seed, proxy.tier, result, provenance)
             results.append({**result, "seed": seeded.seed})
     finally:
         store.close()
-    aps = [r["ap"] for r in results if r.get("status") == "ok" and r.get("ap") is not None]
+    metric = run_task.reward_metric
+    values = [r[metric] for r in results if r.get("status") == "ok" and r.get(metric) is not None]
     return {
         "trial_id": row["trial_id"],
         "search_reward": row["reward"],
-        "search_ap": row["ap"],
+        "reward_metric": metric,
+        "reward_label": run_task.reward_label,
+        f"search_{metric}": run_task.value(row),
         "proxy": proxy.tier,
         "results": results,
-        "ap": spread(aps) if aps else None,
+        metric: spread(values) if values else None,
     }

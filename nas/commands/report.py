@@ -1,7 +1,9 @@
-"""`nas report RUN [-o report.html] [--top K]`: one self-contained HTML report of a run."""
+"""`nas report RUN [-o report.html] [--top K]`: one self-contained HTML report of a run, labelled by
+its task."""
 
 from __future__ import annotations
 
+import argparse
 import os
 
 from nas.inspect.figures import check_output_file
@@ -26,9 +28,11 @@ def register(verbs) -> None:
     parser = verbs.add_parser(
         "report",
         help="one self-contained HTML report of a search run",
-        description="Write one HTML file with the run summary, the leaderboard, the reward and "
-        "AP-vs-FLOPs figures and drawings of the top architectures, all inline (SVG, no "
-        "scripts or external files): it opens in any browser offline and can be mailed.\n\n"
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Write one HTML file with the run summary, the leaderboard, the reward and metric-vs-FLOPs\n"
+        "figures (the run's reward metric, labelled by its task: AP, top-1) and drawings of the top\n"
+        "architectures, all inline (SVG, no scripts or external files): it opens in any browser offline\n"
+        "and can be mailed.\n\n"
         "example: nas report results/runs/demo -o demo_report.html --top 3",
     )
     parser.add_argument("run", metavar="RUN", help=f"a run folder (holding {RunFolder.STORE_FILE})")

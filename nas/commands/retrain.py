@@ -1,4 +1,5 @@
-"""`nas retrain RUN:TRIAL [--seeds N] [overrides]`: retrain a stored architecture with several seeds."""
+"""`nas retrain RUN:TRIAL [--seeds N] [overrides]`: retrain a stored architecture with several seeds
+and print the spread of the run's reward metric, labelled by its task ("AP", "top-1")."""
 
 from __future__ import annotations
 
@@ -7,25 +8,28 @@ import argparse
 from nas.run_folder import RunFolder, RunTrial
 
 
-def _ap(value: float | None) -> str:
+def _percent(value: float | None) -> str:
     from nas.inspect.leaderboard import percent
 
     return "-" if value is None else percent(value)
 
 
 def summary_text(outcome: dict) -> str:
-    """Per-seed lines, then mean ± std next to the search's own AP (AP in percent)."""
+    """Per-seed lines, then mean ± std next to the search's own value of the reward metric (in
+    percent; `outcome` from `nas.retrain.retrain`)."""
+    metric, label = outcome["reward_metric"], outcome["reward_label"]
     lines = [f"trial {outcome['trial_id']} retrained on proxy '{outcome['proxy']}':"]
     for result in outcome["results"]:
-        lines.append(f"  seed {result['seed']}: AP {_ap(result.get('ap'))} ({result.get('status')})")
-    search_ap = _ap(outcome["search_ap"])
-    spread = outcome["ap"]
+        lines.append(f"  seed {result['seed']}: {label} {_percent(result.get(metric))} ({result.get('status')})")
+    search = _percent(outcome[f"search_{metric}"])
+    spread = outcome[metric]
     if spread is None:
-        lines.append(f"search AP {search_ap}; no seed finished with an AP")
+        article = "an" if label[:1].lower() in "aeiou" else "a"  # "an AP", "a top-1"
+        lines.append(f"search {label} {search}; no seed finished with {article} {label}")
     else:
         lines.append(
-            f"search AP {search_ap} | retrained AP {_ap(spread['mean'])} ± {_ap(spread['std'])} "
-            f"(min {_ap(spread['min'])}, max {_ap(spread['max'])}, {spread['n']} seeds)"
+            f"search {label} {search} | retrained {label} {_percent(spread['mean'])} ± {_percent(spread['std'])} "
+            f"(min {_percent(spread['min'])}, max {_percent(spread['max'])}, {spread['n']} seeds)"
         )
     return "\n".join(lines)
 
@@ -43,10 +47,11 @@ def register(verbs) -> None:
         "retrain",
         help="retrain a stored architecture with several seeds",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Retrain the spec of a stored trial with seeds proxy.seed+1..proxy.seed+N and print the AP\n"
-        "mean and spread next to the search's own number (the best of many noisy trials is optimistic).\n"
-        f"Results are stored in the run's {RunFolder.STORE_FILE} (table retrains). Without overrides the run's own\n"
-        "proxy tier and data are used; Hydra overrides choose others.\n\n"
+        description="Retrain the spec of a stored trial with seeds proxy.seed+1..proxy.seed+N and print the mean\n"
+        "and spread of the run's reward metric (AP, top-1, ...) next to the search's own number (the best of\n"
+        "many noisy trials is optimistic). The run's own task is used. Results are stored in the run's\n"
+        f"{RunFolder.STORE_FILE} (table retrains). Without overrides the run's own proxy tier and data are used;\n"
+        "Hydra overrides choose others.\n\n"
         "examples:\n  nas retrain results/runs/NAME:best --seeds 3\n"
         "  nas retrain results/runs/NAME:1a2b3c4d --seeds 5 proxy=coco512 data=coco data.images=... data.annotations=...",
     )

@@ -1,50 +1,83 @@
-"""Run summary and leaderboard as plain data (for `--json` and HTML) and as a text table.
+"""Run summary and leaderboard as plain data (for `--json` and HTML) and as a text table, labelled
+by the run's task.
 
 `summary_data(run)` and `leaderboard_rows(run, top)` are the one source of both the JSON
-(`nas show --json`) and the printed/HTML tables. Metrics stay as stored (AP in [0, 1],
-multiply-adds, parameters); `leaderboard_table` is the one formatter of a leaderboard for people
-(AP in percent with one decimal, `percent`; GMACs; millions), for `nas show` (`COLUMNS`) and for
-the report that closes a search (`CLOSING_COLUMNS`, which adds the reward).
+(`nas show --json`) and the printed/HTML tables. Metrics stay as stored (fractions in [0, 1],
+multiply-adds, parameters); a leaderboard row carries every metric of the run's task under its
+name (`nas/run_task.py` `RunTask`, values from `store_schema.row_metrics`). `leaderboard_table` is
+the one formatter of a leaderboard for people (metrics in percent with one decimal, `percent`;
+GMACs; millions), for `nas show` (`leaderboard_columns(task)`) and for the report that closes a search
+(`closing_columns(task)`, which adds the reward). Which metrics people's outputs show is decided
+here once: a leaderboard shows `shown_metrics(task)`, the short outputs (the closing report, `nas
+train`'s epoch lines) `headline_metrics(task)`; detection keeps the columns it had before tasks
+(`COLUMNS`, `CLOSING_COLUMNS`), another task shows all its metrics, labelled by the task ("top-1").
 """
 
 from __future__ import annotations
 
 from nas.inspect.runs import RunSnapshot
-from nas.store_schema import METRIC_COLUMNS as METRICS
+from nas.run_task import RunTask
+from nas.store_schema import row_metrics
 from search_space.errors import UserInputError
 
-ROW_KEYS = ("rank", "trial_id", "status", "reward", *METRICS, "flops", "params", "train_seconds", "flops_before_pruning")
 BEFORE_PRUNING_MARK = "*"  # beside FLOPs and params a store kept from before dead blocks were pruned
 BEFORE_PRUNING_NOTE = (f"{BEFORE_PRUNING_MARK} counted before dead blocks were pruned (stored by an earlier "
                        "version): includes blocks that feed no output, which are no longer built")
+DETECTION = RunTask.of_config(None)  # the task of a config stored before tasks: detection, reward AP
+# detection's metrics in people's outputs, as before tasks existed; another task shows all its metrics
+SHOWN_METRICS = {DETECTION.name: ("ap", "ap50", "aps", "apm", "apl")}  # leaderboards (AP75 left out)
+HEADLINE_METRICS = {DETECTION.name: ("ap", "ap50")}  # the closing report, `nas train`'s epoch lines
 
 
 def percent(value: float) -> str:
-    """An AP in [0, 1] as COCO papers print it: percent with one decimal."""
+    """A metric in [0, 1] (AP, top-1) as papers print it: percent with one decimal."""
     return f"{100 * value:.1f}"
 
 
-# (header, row key, formatter) of the printed leaderboard
-COLUMNS = (
-    ("rank", "rank", str),
-    ("trial", "trial_id", str),
-    ("status", "status", str),
-    ("AP", "ap", percent),
-    ("AP50", "ap50", percent),
-    ("APs", "aps", percent),
-    ("APm", "apm", percent),
-    ("APl", "apl", percent),
+def shown_metrics(task: RunTask) -> tuple[str, ...]:
+    """The metrics a leaderboard shows, in order."""
+    return SHOWN_METRICS.get(task.name, task.metrics.names)
+
+
+def headline_metrics(task: RunTask) -> tuple[str, ...]:
+    """The metrics the short outputs show (the closing report, `nas train`'s epoch lines)."""
+    return HEADLINE_METRICS.get(task.name, task.metrics.names)
+
+
+def row_keys(task: RunTask) -> tuple[str, ...]:
+    """The keys of a leaderboard row: rank, trial, status, reward, every metric of the task, cost."""
+    return ("rank", "trial_id", "status", "reward", *task.metrics.names, "flops", "params", "train_seconds",
+            "flops_before_pruning")
+
+
+# (header, row key, formatter) of the printed leaderboard's columns beside the metrics
+ID_COLUMNS = (("rank", "rank", str), ("trial", "trial_id", str), ("status", "status", str))
+COST_COLUMNS = (
     ("GMACs", "flops", lambda v: f"{v / 1e9:.3f}"),
     ("params(M)", "params", lambda v: f"{v / 1e6:.3f}"),
     ("seconds", "train_seconds", lambda v: f"{v:.0f}"),
 )
-
-
 REWARD_COLUMN = ("reward", "reward", lambda v: f"{v:.4f}")
-_BY_HEADER = {column[0]: column for column in (*COLUMNS, REWARD_COLUMN)}
-# the closing report of `nas search`: the reward the controller saw, the main APs, cost
-CLOSING_COLUMNS = tuple(_BY_HEADER[h] for h in ("rank", "trial", "status", "reward", "AP", "AP50", "GMACs",
-                                                 "params(M)", "seconds"))
+
+
+def metric_columns(task: RunTask, names: tuple[str, ...]) -> tuple:
+    """Columns of metrics `names`, headed by the task's labels, in percent."""
+    return tuple((task.metrics.label(name), name, percent) for name in names)
+
+
+def leaderboard_columns(task: RunTask) -> tuple:
+    """The columns of `nas show`'s leaderboard (and the HTML report's) for a run of `task`."""
+    return (*ID_COLUMNS, *metric_columns(task, shown_metrics(task)), *COST_COLUMNS)
+
+
+def closing_columns(task: RunTask) -> tuple:
+    """The columns of the report that closes a search: the reward the controller saw, the headline
+    metrics, cost."""
+    return (*ID_COLUMNS, REWARD_COLUMN, *metric_columns(task, headline_metrics(task)), *COST_COLUMNS)
+
+
+COLUMNS = leaderboard_columns(DETECTION)
+CLOSING_COLUMNS = closing_columns(DETECTION)
 
 
 def space_size(config: dict) -> dict | None:
@@ -62,12 +95,15 @@ def space_size(config: dict) -> dict | None:
 
 
 def summary_data(run: RunSnapshot) -> dict:
-    """The run summary: name, controller, trial counts, wall time, best trial, space size."""
+    """The run summary: name, controller, task, trial counts, wall time, best trial with its reward
+    and its value of the reward metric (`best_metric`, named by `reward_metric`; `best_ap`, its AP,
+    stays for detection's readers), space size, baseline."""
     s = run.summary
     return {
         "run": run.name,
         "path": run.path,
         "controller": run.controller,
+        "task": run.task.name,
         "trials_done": s["trials"],
         "trials_requested": s["requested"],
         "failed": s["failed"],
@@ -76,25 +112,33 @@ def summary_data(run: RunSnapshot) -> dict:
         "best_trial": s["best_trial"],
         "best_reward": s["best_reward"],
         "best_ap": s["best_ap"],
+        "reward_metric": s["reward_metric"],
+        "best_metric": s["best_metric"],
         "search_space": space_size(s["config"]),
         "baseline": run.baseline,
     }
 
 
 def leaderboard_rows(run: RunSnapshot, top: int | None = 10) -> list[dict]:
-    """The best `top` trials (all for None), best first, with the ROW_KEYS columns.
+    """The best `top` trials (all for None), best first, with the `row_keys` of the run's task.
 
     Raises:
         UserInputError: `top` is not positive.
     """
     if top is not None and top < 1:
         raise UserInputError(f"--top {top}: give a positive number of trials")
-    return numbered(run.ranked(top))
+    return numbered(run.ranked(top), run.task)
 
 
-def numbered(ranked: list[dict]) -> list[dict]:
-    """Ranked trial rows (best first) as leaderboard rows: their rank and the ROW_KEYS columns."""
-    return [{"rank": rank, **{k: row.get(k) for k in ROW_KEYS if k != "rank"}} for rank, row in enumerate(ranked, 1)]
+def numbered(ranked: list[dict], task: RunTask) -> list[dict]:
+    """Ranked trial rows (best first) as leaderboard rows: their rank, and the `row_keys(task)`
+    columns with the task's metrics read from each row (`row_metrics`)."""
+    return [_leaderboard_row(rank, row, task) for rank, row in enumerate(ranked, 1)]
+
+
+def _leaderboard_row(rank: int, row: dict, task: RunTask) -> dict:
+    values = {**row, **row_metrics(row), "rank": rank}
+    return {k: values.get(k) for k in row_keys(task)}
 
 
 def format_cell(row: dict, key: str, fmt) -> str:
@@ -124,7 +168,7 @@ def pruning_footnote(rows: list[dict]) -> str:
 
 
 def leaderboard_table(rows: list[dict], columns: tuple = COLUMNS) -> str:
-    """Leaderboard rows (`numbered`) as an aligned text table (AP in %, FLOPs as GMACs, params in
+    """Leaderboard rows (`numbered`) as an aligned text table (metrics in %, FLOPs as GMACs, params in
     millions), with a footnote when some FLOPs were counted before dead blocks were pruned."""
     cells = [[h for h, _, _ in columns]] + [row_cells(r, columns) for r in rows]
     note = pruning_footnote(rows)
@@ -138,11 +182,12 @@ def _duration(seconds: float | None) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m{secs:02d}s"
 
 
-def summary_lines(summary: dict) -> list[str]:
-    """The summary as 'key: value' lines for people."""
+def summary_lines(summary: dict, task: RunTask) -> list[str]:
+    """The summary (`summary_data`) of a run of `task` as 'key: value' lines for people."""
     requested = summary["trials_requested"]
     best = "-" if summary["best_trial"] is None else (
-        f"{percent(summary['best_ap'])} AP (trial {summary['best_trial']})" if summary["best_ap"] is not None
+        f"{percent(summary['best_metric'])} {task.reward_label} (trial {summary['best_trial']})"
+        if summary["best_metric"] is not None
         else f"reward {summary['best_reward']:.4f} (trial {summary['best_trial']})")
     size = summary["search_space"]
     return [

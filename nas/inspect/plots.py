@@ -1,5 +1,6 @@
-"""Figures of search runs: reward per trial, AP vs FLOPs with the Pareto front, and the
-best-so-far curves of several runs on one plot.
+"""Figures of search runs: reward per trial, the reward metric (AP, top-1, ...) vs FLOPs with the
+Pareto front, and the best-so-far curves of several runs on one plot. Axes and titles name the
+run's reward metric by its task's label (`nas/run_task.py` `RunTask`).
 
 The series are computed by small pure functions (`running_best`, `moving_average`,
 `pareto_front`); the figures only draw them. Artists carry SVG ids (`trial-points`,
@@ -15,7 +16,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from nas.inspect.figures import new_figure
-from nas.inspect.runs import RunSnapshot
+from nas.inspect.runs import RunSnapshot, baseline_value
+from nas.run_task import RunTask
 from nas.store import FAILED_STATUSES
 
 MOVING_AVERAGE_WINDOW = 5  # trials per moving-average point: smooths noise, keeps trends of short runs
@@ -76,6 +78,11 @@ def _finish(ax: Axes, xlabel: str, ylabel: str, title: str, legend: bool) -> Non
         ax.legend(fontsize=8, loc="lower right")
 
 
+def reward_axis(task: RunTask) -> str:
+    """What a reward axis shows: the reward, the held-out value of the run's reward metric."""
+    return f"held-out {task.reward_label}, 0-1"
+
+
 def reward_figure(run: RunSnapshot) -> Figure:
     """Reward of every trial in feedback order, with the running best and a moving average."""
     fig = new_figure(7.5, 4.2)
@@ -95,14 +102,19 @@ def reward_figure(run: RunSnapshot) -> Figure:
             label=f"moving average ({MOVING_AVERAGE_WINDOW} trials)")
     if not rewards:
         _empty(ax, "no finished trials yet")
-    _finish(ax, "trial (in the order rewards reached the controller)", "reward (held-out AP, 0-1)",
+    _finish(ax, "trial (in the order rewards reached the controller)", f"reward ({reward_axis(run.task)})",
             f"{run.name}: reward per trial ({run.controller})", bool(rewards))
     return fig
 
 
-def _ap_flops_points(run: RunSnapshot) -> list[tuple[float, float, str]]:
-    return [(t["flops"] / 1e9, 100 * t["ap"], t["trial_id"]) for t in run.trials
-            if t["ap"] is not None and t["flops"] and t["status"] not in FAILED_STATUSES]
+def _metric_flops_points(run: RunSnapshot) -> list[tuple[float, float, str]]:
+    """(GMACs, reward metric in %, trial id) of every trial that has both."""
+    task, points = run.task, []
+    for t in run.trials:
+        value = task.value(t)
+        if value is not None and t["flops"] and t["status"] not in FAILED_STATUSES:
+            points.append((t["flops"] / 1e9, 100 * value, t["trial_id"]))
+    return points
 
 
 def _mark_counted_before_pruning(ax, run: RunSnapshot, points) -> None:
@@ -116,10 +128,12 @@ def _mark_counted_before_pruning(ax, run: RunSnapshot, points) -> None:
 
 
 def pareto_figure(run: RunSnapshot) -> Figure:
-    """AP (%) against FLOPs (G multiply-adds) of every trial, the Pareto front, and the seed baseline."""
+    """The reward metric (%) against FLOPs (G multiply-adds) of every trial, the Pareto front, and
+    the seed baseline."""
     fig = new_figure(7.5, 4.6)
     ax = fig.subplots()
-    points = _ap_flops_points(run)
+    label = run.task.reward_label
+    points = _metric_flops_points(run)
     if points:
         ax.scatter([p[0] for p in points], [p[1] for p in points], s=18, color="#1f77b4", alpha=0.6,
                    label="trial", zorder=3).set_gid("trial-points")
@@ -130,24 +144,26 @@ def pareto_figure(run: RunSnapshot) -> Figure:
             ax.annotate(trial_id, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
         _mark_counted_before_pruning(ax, run, points)
     else:
-        _empty(ax, "no trial with both AP and FLOPs yet")
-    if run.baseline and run.baseline.get("ap") is not None and run.baseline.get("flops"):
-        ax.scatter([run.baseline["flops"] / 1e9], [100 * run.baseline["ap"]], marker="*", s=160, color="#2ca02c",
+        _empty(ax, f"no trial with both {label} and FLOPs yet")
+    baseline = baseline_value(run)
+    if baseline is not None and run.baseline.get("flops"):
+        ax.scatter([run.baseline["flops"] / 1e9], [100 * baseline], marker="*", s=160, color="#2ca02c",
                    edgecolor="black", zorder=5, label=f"seed baseline ({run.baseline.get('label', 'seed')})",
                    ).set_gid("baseline")
-    _finish(ax, "FLOPs (G multiply-adds at the proxy input size)", "AP (%, held-out split)",
-            f"{run.name}: AP vs FLOPs", bool(points))
+    _finish(ax, "FLOPs (G multiply-adds at the proxy input size)", f"{label} (%, held-out split)",
+            f"{run.name}: {label} vs FLOPs", bool(points))
     return fig
 
 
 def compare_figure(runs: Sequence[RunSnapshot]) -> Figure:
-    """Best-so-far reward of several runs against trials done, one curve per run."""
+    """Best-so-far reward of several runs (of one reward metric) against trials done, one curve per run."""
     fig = new_figure(7.5, 4.2)
     ax = fig.subplots()
     for i, run in enumerate(runs):
         rewards = [t["reward"] for t in run.trials]
         _series(ax, range(1, len(rewards) + 1), running_best(rewards), f"best-{i}", drawstyle="steps-post",
                 linewidth=1.6, label=f"{run.name} ({run.controller}, {len(rewards)} trials)")
-    _finish(ax, "trials done", "best reward so far (held-out AP, 0-1)", "best-so-far reward by run",
+    task = runs[0].task if runs else RunTask.of_config(None)
+    _finish(ax, "trials done", f"best reward so far ({reward_axis(task)})", "best-so-far reward by run",
             any(t["reward"] is not None for run in runs for t in run.trials))
     return fig

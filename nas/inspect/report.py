@@ -1,8 +1,9 @@
 """One self-contained HTML report of a run: summary, leaderboard, figures and drawings.
 
 Everything is inline (SVG figures, a small stylesheet); no scripts, fonts or links to fetch,
-so the file reads the same in any browser offline. Tables come from `leaderboard.py`, figures
-from `plots.py` and `draw.py`, so the report shows exactly what `show`/`plot`/`draw` show.
+so the file reads the same in any browser offline. Tables come from `leaderboard.py` (columns
+labelled by the run's task), figures from `plots.py` and `draw.py`, so the report shows exactly
+what `show`/`plot`/`draw` show.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ import re
 
 from nas.inspect.draw import drawing_svg
 from nas.inspect.figures import svg_text
-from nas.inspect.leaderboard import COLUMNS, leaderboard_rows, pruning_footnote, row_cells, summary_data, summary_lines
+from nas.inspect.leaderboard import (
+    leaderboard_columns,
+    leaderboard_rows,
+    pruning_footnote,
+    row_cells,
+    summary_data,
+    summary_lines,
+)
 from nas.inspect.plots import pareto_figure, reward_figure
 from nas.inspect.runs import RunSnapshot, trial_spec
 
@@ -31,13 +39,13 @@ def inline_svg(svg: str) -> str:
     return re.sub(r"^\s*<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?", "", svg)
 
 
-def leaderboard_html(rows: list[dict]) -> str:
-    """The leaderboard as an HTML table (same columns and units as `nas show`)."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h, _, _ in COLUMNS)
+def leaderboard_html(rows: list[dict], columns: tuple) -> str:
+    """The leaderboard as an HTML table (the columns and units of `nas show`: `leaderboard_columns`)."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h, _, _ in columns)
     body = "".join(
         "<tr>" + "".join(
             f'<td{" class=text" if key in TEXT_COLUMNS else ""}>{html.escape(cell)}</td>'
-            for (_, key, _), cell in zip(COLUMNS, row_cells(r))) + "</tr>\n"
+            for (_, key, _), cell in zip(columns, row_cells(r, columns))) + "</tr>\n"
         for r in rows
     )
     note = pruning_footnote(rows)
@@ -61,14 +69,15 @@ def report_html(run: RunSnapshot, top: int = 3, leaderboard_top: int | None = 20
         top: how many of the best architectures to draw.
         leaderboard_top: leaderboard rows (None for all).
     """
-    summary = "".join(f"<li>{html.escape(line)}</li>" for line in summary_lines(summary_data(run)))
+    summary = "".join(f"<li>{html.escape(line)}</li>" for line in summary_lines(summary_data(run), run.task))
     figures = "\n".join(f"<figure>{inline_svg(svg_text(build(run)))}</figure>"
                         for build in (reward_figure, pareto_figure))
+    table = leaderboard_html(leaderboard_rows(run, leaderboard_top), leaderboard_columns(run.task))
     title = html.escape(f"spinenet-nas run {run.name}")
     return (
         f"<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>{title}</title>"
         f"<style>{STYLE}</style></head>\n<body>\n<h1>{title}</h1>\n<h2>Summary</h2>\n<ul>{summary}</ul>\n"
-        f"<h2>Leaderboard</h2>\n{leaderboard_html(leaderboard_rows(run, leaderboard_top))}\n"
+        f"<h2>Leaderboard</h2>\n{table}\n"
         f"<h2>Search progress</h2>\n{figures}\n<h2>Top architectures</h2>\n{_drawings(run, top)}\n"
         "</body></html>\n"
     )

@@ -2,13 +2,16 @@
 
 `load_run(run_dir)` opens the run folder's `search.db` read-only (safe while the search still writes:
 SQLite WAL snapshot) and returns a frozen `RunSnapshot` with the store's summary, every trial
-row in feedback order, and derived values the inspection verbs share: wall time, search-space
-size, the top-K ranking and the optional seed baseline.
+row in feedback order, and derived values the inspection verbs share: the run's task (`RunTask`:
+its metrics, labels and reward metric), wall time, search-space size, the top-K ranking and the
+optional seed baseline.
 
 The seed baseline is the store's meta key `baseline` when a search records one (a dict with
-`label` (str), `ap` (float) and `flops` (multiply-adds, int)); otherwise, when the controller
-was seeded with a built-in architecture (`controller.options.seed_arch`, e.g. evolution's
-`r50-sd`), the first trial that trained exactly that architecture.
+`label` (str), the value of the run's reward metric under that metric's name (`ap` (float) for
+detection, `top1` for classification) and `flops` (multiply-adds, int)); otherwise, when the
+controller was seeded with a built-in architecture (`controller.options.seed_arch`, e.g.
+evolution's `r50-sd`), the first trial that trained exactly that architecture, in the same form
+with its `trial_id`. Readers take its value as `baseline[task.reward_metric]` (`baseline_value`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 
 from nas.ranking import ranked
 from nas.run_folder import RunFolder
+from nas.run_task import RunTask
 from nas.store import ResultsStore
 from search_space.builtins import BUILTIN_SPECS
 from search_space.serialize import spec_from_dict
@@ -33,7 +37,12 @@ class RunSnapshot:
     name: str  # run.name from the stored config, else the folder name
     summary: dict  # ResultsStore.summary()
     trials: tuple[dict, ...]  # every trial row, in the order rewards reached the controller
-    baseline: dict | None  # {"label", "ap", "flops"} of the seed network, when recorded
+    baseline: dict | None  # {"label", <reward metric>, "flops"} of the seed network, when recorded
+
+    @property
+    def task(self) -> RunTask:
+        """The run's task and reward metric, from its stored config."""
+        return RunTask.of_config(self.summary["config"])
 
     @property
     def controller(self) -> str:
@@ -63,16 +72,23 @@ def trial_spec(row: dict) -> ArchSpec:
 
 
 def seeded_baseline(config: dict, trials: tuple[dict, ...]) -> dict | None:
-    """The first trial (with an AP) of the built-in architecture the controller was seeded with."""
+    """The first trial (with a value of the reward metric) of the built-in architecture the
+    controller was seeded with, that value under the metric's name."""
     name = ((config.get("controller") or {}).get("options") or {}).get("seed_arch")
     if name not in BUILTIN_SPECS:
         return None
-    target = BUILTIN_SPECS[name]
+    target, task = BUILTIN_SPECS[name], RunTask.of_config(config)
     for row in trials:
-        if row["ap"] is not None and row["spec"] and trial_spec(row).renamed(target.name) == target:
-            return {"label": f"{name} (trial {row['trial_id']})", "ap": row["ap"], "flops": row["flops"],
+        value = task.value(row)
+        if value is not None and row["spec"] and trial_spec(row).renamed(target.name) == target:
+            return {"label": f"{name} (trial {row['trial_id']})", task.reward_metric: value, "flops": row["flops"],
                     "trial_id": row["trial_id"]}
     return None
+
+
+def baseline_value(run: RunSnapshot) -> float | None:
+    """The seed baseline's value of the run's reward metric (None without a baseline or value)."""
+    return (run.baseline or {}).get(run.task.reward_metric)
 
 
 def load_run(run_dir: str) -> RunSnapshot:
