@@ -40,13 +40,7 @@ LR = 0.1  # the classification tier's peak LR (nas/conf/proxy/classification.yam
 GOLDEN = os.path.join(os.path.dirname(__file__), os.pardir, "nas", "golden")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors gain nothing from threads, and spinning threads stall on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
