@@ -15,6 +15,11 @@ torchvision's, sized from the `ModelConfig` as the paper's Mask R-CNN is at full
 - mask head: torchvision's `MaskRCNNHeads`, head_num_convs 3x3 convs of head_num_filters (the
   paper's 4 x 256 at full size), and `MaskRCNNPredictor` (2x deconvolution, per-class 28x28 logits).
 
+Sampling: `RoISampling` holds how many proposals the RPN keeps per image (after NMS; also the
+per-level count before it) in training and at test, and how many RoIs per training image the box
+head samples (a quarter of them positive); the defaults are torchvision's and Model Garden's
+(2000, 1000, 512). Most of a step's cost at a small input is there, not in the backbone.
+
 Labels: torchvision's two-stage heads reserve class 0 for the background, so a data set's
 labels 0..K-1 are trained as 1..K (`shift_labels`) and predictions are mapped back by the
 caller. The transform keeps the configured input size, as the RetinaNet builder does.
@@ -22,7 +27,7 @@ caller. The transform keeps the configured input size, as the RetinaNet builder 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from torch import nn
 from torchvision.models.detection import FasterRCNN, MaskRCNN
@@ -41,6 +46,26 @@ SAMPLING_RATIO = 2  # RoIAlign sampling points per bin side (torchvision's defau
 FC_PER_FILTER = 4  # box-head units per head filter: 1024 fully connected units at 256 filters
 L2 = 2  # the level of Model Garden's extra SpineNet output
 BACKGROUND_CLASSES = 1  # class 0 of torchvision's two-stage heads
+
+
+@dataclass(frozen=True)
+class RoISampling:
+    """Proposals kept per image (training, test) and RoIs sampled per training image."""
+
+    train_proposals: int = 2000  # torchvision's rpn_post_nms_top_n_train (Model Garden: 2000)
+    test_proposals: int = 1000  # torchvision's rpn_post_nms_top_n_test (Model Garden: 1000)
+    rois_per_image: int = 512  # torchvision's box_batch_size_per_image (Model Garden: 512)
+
+    def __post_init__(self) -> None:
+        for name in ("train_proposals", "test_proposals", "rois_per_image"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UserInputError(f"{name} is {value!r}; it must be a positive integer")
+
+    def torchvision_arguments(self) -> dict:
+        return {"rpn_pre_nms_top_n_train": self.train_proposals, "rpn_post_nms_top_n_train": self.train_proposals,
+                "rpn_pre_nms_top_n_test": self.test_proposals, "rpn_post_nms_top_n_test": self.test_proposals,
+                "box_batch_size_per_image": self.rois_per_image}
 
 
 def two_stage_levels(spec: ArchSpec | None, config: ModelConfig) -> ModelConfig:
@@ -66,7 +91,8 @@ def _roi_pool(backbone: nn.Module, side: int) -> MultiScaleRoIAlign:
     return MultiScaleRoIAlign([str(level) for level in levels], output_size=side, sampling_ratio=SAMPLING_RATIO)
 
 
-def _common_parts(spec: ArchSpec | None, config: ModelConfig, num_classes: int, image_size: int) -> dict:
+def _common_parts(spec: ArchSpec | None, config: ModelConfig, num_classes: int, image_size: int,
+                  sampling: RoISampling) -> dict:
     """Backbone, RPN and box head arguments shared by Faster and Mask R-CNN."""
     _check_sizes(num_classes, image_size)
     config = two_stage_levels(spec, config)
@@ -84,6 +110,7 @@ def _common_parts(spec: ArchSpec | None, config: ModelConfig, num_classes: int, 
         "box_predictor": None,
         "box_detections_per_img": DETECTIONS_PER_IMAGE,
         "fc_units": fc_units,
+        **sampling.torchvision_arguments(),
     }
 
 
@@ -93,8 +120,8 @@ def _with_predictor(parts: dict) -> dict:
     return {**parts, "box_predictor": FastRCNNPredictor(fc_units, num_classes)}, num_classes
 
 
-def build_faster_rcnn(spec: ArchSpec | None, config: ModelConfig, *, num_classes: int,
-                      image_size: int) -> FasterRCNN:
+def build_faster_rcnn(spec: ArchSpec | None, config: ModelConfig, *, num_classes: int, image_size: int,
+                      sampling: RoISampling = RoISampling()) -> FasterRCNN:
     """torchvision Faster R-CNN with our backbone and the RetinaNet builder's anchors.
 
     Args:
@@ -102,21 +129,22 @@ def build_faster_rcnn(spec: ArchSpec | None, config: ModelConfig, *, num_classes
         config: widths, head size, anchors, levels (see the module docstring).
         num_classes: object classes, without the background (labels 1..K in targets).
         image_size: the square input size the transform keeps.
+        sampling: proposals and sampled RoIs per image (torchvision's defaults unless given).
     Raises:
         UserInputError: num_classes or image_size not positive, or levels the spec lacks.
     """
-    parts, _ = _with_predictor(_common_parts(spec, config, num_classes, image_size))
+    parts, _ = _with_predictor(_common_parts(spec, config, num_classes, image_size, sampling))
     return FasterRCNN(**parts)
 
 
-def build_mask_rcnn(spec: ArchSpec | None, config: ModelConfig, *, num_classes: int,
-                    image_size: int) -> MaskRCNN:
+def build_mask_rcnn(spec: ArchSpec | None, config: ModelConfig, *, num_classes: int, image_size: int,
+                    sampling: RoISampling = RoISampling()) -> MaskRCNN:
     """torchvision Mask R-CNN: `build_faster_rcnn`'s detector plus the mask branch.
 
     Args and raises: as `build_faster_rcnn`; masks are `head_num_convs` 3x3 convs of
     `head_num_filters` channels on 14x14 RoI features, then a 2x deconvolution to 28x28 logits.
     """
-    parts, classes = _with_predictor(_common_parts(spec, config, num_classes, image_size))
+    parts, classes = _with_predictor(_common_parts(spec, config, num_classes, image_size, sampling))
     channels, filters = parts["backbone"].out_channels, config.head_num_filters
     mask_layers = [filters] * config.head_num_convs
     mask_head = MaskRCNNHeads(channels, mask_layers, dilation=1)
