@@ -68,6 +68,9 @@ class RoISampling:
                 "box_batch_size_per_image": self.rois_per_image}
 
 
+DEFAULT_SAMPLING = RoISampling()  # torchvision's and Model Garden's
+
+
 def two_stage_levels(spec: ArchSpec | None, config: ModelConfig) -> ModelConfig:
     """The config with min_level 2 when the spec has an L2 output block (and asks for P3 up),
     else unchanged: P2..P7 for Model Garden's 16-entry list, the config's levels otherwise."""
@@ -121,7 +124,7 @@ def _with_predictor(parts: dict) -> dict:
 
 
 def build_faster_rcnn(spec: ArchSpec | None, config: ModelConfig, *, num_classes: int, image_size: int,
-                      sampling: RoISampling = RoISampling()) -> FasterRCNN:
+                      sampling: RoISampling = DEFAULT_SAMPLING) -> FasterRCNN:
     """torchvision Faster R-CNN with our backbone and the RetinaNet builder's anchors.
 
     Args:
@@ -138,7 +141,7 @@ def build_faster_rcnn(spec: ArchSpec | None, config: ModelConfig, *, num_classes
 
 
 def build_mask_rcnn(spec: ArchSpec | None, config: ModelConfig, *, num_classes: int, image_size: int,
-                    sampling: RoISampling = RoISampling()) -> MaskRCNN:
+                    sampling: RoISampling = DEFAULT_SAMPLING) -> MaskRCNN:
     """torchvision Mask R-CNN: `build_faster_rcnn`'s detector plus the mask branch.
 
     Args and raises: as `build_faster_rcnn`; masks are `head_num_convs` 3x3 convs of

@@ -14,12 +14,12 @@ import torch
 from proxy_trainer.complexity import count_multiply_adds, count_params, meta_images
 from proxy_trainer.modeling.detector import DETECTIONS_PER_IMAGE
 from proxy_trainer.modeling.model_config import ModelConfig
-from proxy_trainer.modeling.two_stage import BOX_POOL, MASK_POOL, RoISampling, build_mask_rcnn
+from proxy_trainer.modeling.two_stage import BOX_POOL, DEFAULT_SAMPLING, MASK_POOL, RoISampling, build_mask_rcnn
 from search_space.spec import ArchSpec
 
 
 def count_mask_rcnn(spec: ArchSpec | None, config: ModelConfig, *, num_classes: int, image_size: int,
-                    sampling: RoISampling = RoISampling()) -> tuple[int, int]:
+                    sampling: RoISampling = DEFAULT_SAMPLING) -> tuple[int, int]:
     """(params, multiply-adds) of `build_mask_rcnn`'s model at batch 1 (see the module docstring).
 
     Raises:

@@ -20,11 +20,11 @@ from proxy_trainer.evaluate import ground_truth
 from proxy_trainer.modeling.two_stage import RoISampling, build_mask_rcnn, shift_labels
 from proxy_trainer.precise_bn import recompute_bn_statistics
 from proxy_trainer.tasks.base import TaskOptionsError, TaskRunner
-from search_space.errors import UserInputError
 from proxy_trainer.tasks.instance import METRICS
 from proxy_trainer.tasks.instance.data import InstanceDataset
 from proxy_trainer.tasks.instance.evaluate import instance_metrics, predict_instances
 from proxy_trainer.tasks.instance.model import count_mask_rcnn
+from search_space.errors import UserInputError
 
 
 def forward_backbone(model, images: list) -> None:
