@@ -62,8 +62,9 @@ def check_data(cfg: SearchConfig) -> None:
         DataError: what is wrong with which file.
     """
     from proxy_trainer.data.prepare import prepare_data
+    from proxy_trainer.tasks import task_runner
 
-    counts = prepare_data(cfg.data).summary()
+    counts = prepare_data(cfg.data, masks=task_runner(cfg.task.name).needs_masks).summary()  # instance: masks checked
     print(f"data: {counts['train_images']} training images, {counts['val_images']} held out for the "
           f"reward, {counts['num_classes']} classes", flush=True)
 

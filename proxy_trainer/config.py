@@ -138,7 +138,7 @@ class TaskConfig:
     """The proxy task (`nas/conf/task/*.yaml`): a folder of `proxy_trainer/tasks/`, the metric the
     reward reads (one of the task's metric names), and options only that task reads."""
 
-    name: str = "detection"  # detection | classification (proxy_trainer/tasks/<name>/)
+    name: str = "detection"  # detection | classification | instance (proxy_trainer/tasks/<name>/)
     reward_metric: str = "ap"  # the metric the reward, ASHA and the leaderboard read
     options: dict = field(default_factory=dict)  # the task's own settings (its runner checks them)
 

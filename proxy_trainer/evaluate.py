@@ -1,8 +1,10 @@
-"""The reward: COCO box AP of a detector on the held-out set, computed by pycocotools COCOeval.
+"""The reward: COCO box AP of a detector on the held-out set, computed by pycocotools COCOeval
+(and mask AP, `iou_type="segm"`, for the instance task).
 
 `ground_truth` turns a `DataSet` into a pycocotools index (crowd boxes kept: COCOeval ignores
-matches to them); `predict` runs the detector and maps boxes back to each image's own pixels
-and the file's category ids; `coco_metrics` scores them. No detections at all gives AP 0.0
+matches to them; with `masks`, each object's mask as its `segmentation`); `predict` runs the
+detector and maps boxes back to each image's own pixels and the file's category ids;
+`coco_metrics` scores them. No detections at all gives AP 0.0
 (`COCO.loadRes([])` raises); an area range without ground truth (COCOeval's -1) is None.
 
 Area ranges (APs/APm/APl): `absolute` keeps COCOeval's thresholds, 32² and 96² pixels of the
@@ -21,6 +23,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval, Params
 
 from proxy_trainer.data.coco import index_coco
+from proxy_trainer.data.masks import rle_dict
 from proxy_trainer.data.records import DataSet
 from search_space.trial_result import DETECTION_METRICS
 
@@ -31,14 +34,18 @@ SMALL_SIDE, MEDIUM_SIDE = 32, 96  # COCOeval: small < 32², medium < 96², large
 ALL_AREAS = 1e10  # COCOeval's upper bound of the "all" and "large" ranges
 
 
-def ground_truth(data: DataSet) -> COCO:
-    """A pycocotools index of a data set's images and cleaned boxes (annotation ids 1..N)."""
+def ground_truth(data: DataSet, masks: bool = False) -> COCO:
+    """A pycocotools index of a data set's images and cleaned boxes (annotation ids 1..N); with
+    `masks` (a set loaded with them), each box's mask as its `segmentation` (for iou_type segm)."""
     images, annotations = [], []
     for record in data.images:
         images.append({"id": record.image_id, "width": record.width, "height": record.height})
-        for box, cat, crowd, area in zip(record.boxes, record.category_ids, record.crowd, record.areas):
+        for index, (box, cat, crowd, area) in enumerate(zip(record.boxes, record.category_ids, record.crowd,
+                                                            record.areas)):
             annotations.append({"id": len(annotations) + 1, "image_id": record.image_id, "category_id": cat,
                                 "bbox": list(box), "area": area, "iscrowd": int(crowd)})
+            if masks:
+                annotations[-1]["segmentation"] = rle_dict(record.masks[index], record.height, record.width)
     categories = [{"id": c.category_id, "name": c.name} for c in data.categories]
     return index_coco({"images": images, "annotations": annotations, "categories": categories}, data.annotations_file)
 
@@ -67,13 +74,17 @@ def _has_ground_truth(gt: COCO, area_label: str, area_ranges: str) -> bool:
     return any(not a["iscrowd"] and low <= a["area"] <= high for a in gt.dataset["annotations"])
 
 
-def coco_metrics(gt: COCO, detections: list[dict], area_ranges: str = "absolute") -> dict[str, float | None]:
-    """COCO box AP of detections against ground truth.
+def coco_metrics(gt: COCO, detections: list[dict], area_ranges: str = "absolute",
+                 iou_type: str = "bbox") -> dict[str, float | None]:
+    """COCO box (or mask) AP of detections against ground truth.
 
     Args:
-        gt: pycocotools index of the ground truth (see `ground_truth`).
-        detections: COCO result dicts (`image_id`, `category_id`, `bbox` [x, y, w, h], `score`).
+        gt: pycocotools index of the ground truth (see `ground_truth`; with masks for 'segm').
+        detections: COCO result dicts (`image_id`, `category_id`, `score`, and `bbox` [x, y, w, h]
+            for 'bbox' or `segmentation` RLE, without `bbox`, for 'segm').
         area_ranges: 'absolute' (COCOeval's pixel thresholds) or 'relative' (scaled to the images).
+        iou_type: 'bbox' (box IoU) or 'segm' (mask IoU); the area ranges read the ground truth's
+            `area` either way.
     Returns:
         `ap, ap50, ap75, aps, apm, apl` as floats in [0, 1]; None where the range has no
         ground truth (COCOeval's -1); 0.0 for ranges with ground truth when there are no detections.
@@ -81,7 +92,7 @@ def coco_metrics(gt: COCO, detections: list[dict], area_ranges: str = "absolute"
     if not detections:
         return {k: 0.0 if _has_ground_truth(gt, AREA_OF_KEY[k], area_ranges) else None for k in DETECTION_METRICS}
     with contextlib.redirect_stdout(io.StringIO()):
-        evaluator = COCOeval(gt, gt.loadRes(detections), iouType="bbox")
+        evaluator = COCOeval(gt, gt.loadRes(detections), iouType=iou_type)
         evaluator.params.areaRng = _coco_area_ranges(gt, area_ranges)
         evaluator.evaluate()
         evaluator.accumulate()

@@ -188,7 +188,7 @@ def train_and_evaluate(spec: ArchSpec | None, proxy_cfg: ProxyConfig, data_cfg: 
     task = task or TaskConfig()
     runner = task_runner(task.name)
     runner.options(task.options)  # bad options refused before any data is made
-    data = prepare_data(data_cfg)
+    data = prepare_data(data_cfg, masks=runner.needs_masks)
     runner.check_data(data)
     device = resolve_device(proxy_cfg.device)
     with torch_threads(proxy_cfg.num_threads):

@@ -42,8 +42,9 @@ def run_check(args) -> int:
 
     plain = compose_config(args.overrides, TRAIN_FILE)
     _, data = proxy_and_data(plain)
-    prepared = prepare_data(data)
-    task_runner(task_config(plain).name).check_data(prepared)  # e.g. classification: every image labelled
+    runner = task_runner(task_config(plain).name)
+    prepared = prepare_data(data, masks=runner.needs_masks)  # instance: every object's mask checked
+    runner.check_data(prepared)  # e.g. classification: every image labelled
     print(json.dumps(prepared.summary()))
     return 0
 
@@ -70,7 +71,8 @@ def register(verbs) -> None:
         description="Load and validate the data set selected by the overrides (as nas train), carve the "
         "held-out split and print one JSON line of counts; bad data gives one error line and exit 2.\n\n"
         "examples: nas data check data=coco data.images=DIR data.annotations=FILE;  "
-        "nas data check task=classification (every image needs an object: its label)",
+        "nas data check task=classification (every image needs an object: its label);  "
+        "nas data check task=instance (every object needs a valid segmentation: polygons or RLE)",
     )
     check.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="Hydra overrides (data=..., data.*=...)")
     check.set_defaults(func=run_check)

@@ -10,7 +10,8 @@ GMACs; millions), for `nas show` (`leaderboard_columns(task)`) and for the repor
 (`closing_columns(task)`, which adds the reward). Which metrics people's outputs show is decided
 here once: a leaderboard shows `shown_metrics(task)`, the short outputs (the closing report, `nas
 train`'s epoch lines) `headline_metrics(task)`; detection keeps the columns it had before tasks
-(`COLUMNS`, `CLOSING_COLUMNS`), another task shows all its metrics, labelled by the task ("top-1").
+(`COLUMNS`, `CLOSING_COLUMNS`), instance shows mask AP before box AP ("mask AP", "box AP"), another
+task shows all its metrics, labelled by the task ("top-1").
 """
 
 from __future__ import annotations
@@ -25,8 +26,12 @@ BEFORE_PRUNING_NOTE = (f"{BEFORE_PRUNING_MARK} counted before dead blocks were p
                        "version): includes blocks that feed no output, which are no longer built")
 DETECTION = RunTask.of_config(None)  # the task of a config stored before tasks: detection, reward AP
 # detection's metrics in people's outputs, as before tasks existed; another task shows all its metrics
-SHOWN_METRICS = {DETECTION.name: ("ap", "ap50", "aps", "apm", "apl")}  # leaderboards (AP75 left out)
-HEADLINE_METRICS = {DETECTION.name: ("ap", "ap50")}  # the closing report, `nas train`'s epoch lines
+INSTANCE = "instance"  # its twelve metrics would crowd a table: mask AP first, then box AP
+SHOWN_METRICS = {  # leaderboards (AP75 left out)
+    DETECTION.name: ("ap", "ap50", "aps", "apm", "apl"),
+    INSTANCE: ("mask_ap", "mask_ap50", "mask_aps", "mask_apm", "mask_apl", "ap", "ap50"),
+}
+HEADLINE_METRICS = {DETECTION.name: ("ap", "ap50"), INSTANCE: ("mask_ap", "ap")}  # the closing report, `nas train`'s epoch lines
 
 
 def percent(value: float) -> str:

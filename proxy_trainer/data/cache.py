@@ -2,7 +2,9 @@
 
 A data set lives in a folder named by its generator parameters (and the generator version), so
 `data=synthetic` with the same parameters reuses it. It is generated into a temporary sibling and
-renamed into place, so concurrent trials never see a half-written set.
+renamed into place, so concurrent trials never see a half-written set. A set cached before the
+generator wrote masks (same images and boxes, no `segmentation`) gets its annotation file
+rewritten with them on first use, through a temporary file renamed over the old one.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ import shutil
 import tempfile
 
 from proxy_trainer.data.errors import DataError
-from proxy_trainer.data.synth import ANNOTATIONS_NAME, GENERATOR_VERSION, IMAGES_DIR, generate_synthetic
+from proxy_trainer.data.synth import (
+    ANNOTATIONS_NAME,
+    GENERATOR_VERSION,
+    IMAGES_DIR,
+    generate_synthetic,
+    has_masks,
+    write_synthetic_annotations,
+)
 
 CACHE_ENV = "SPINENET_NAS_CACHE"
 
@@ -40,15 +49,30 @@ def ensure_synthetic(
     """
     root = cache_root(cache_dir)
     final = os.path.join(root, synthetic_key(images, size, seed, scales))
-    if not os.path.isfile(os.path.join(final, ANNOTATIONS_NAME)):
-        try:
+    annotations = os.path.join(final, ANNOTATIONS_NAME)
+    try:
+        if not os.path.isfile(annotations):
             os.makedirs(root, exist_ok=True)
             staging = tempfile.mkdtemp(prefix=".staging-", dir=root)
             generate_synthetic(staging, images=images, size=size, seed=seed, scales=scales)
             _publish(staging, final)
-        except OSError as err:
-            raise DataError(f"synthetic data cache {root} is not writable ({err.strerror}); set {CACHE_ENV}") from None
-    return os.path.join(final, IMAGES_DIR), os.path.join(final, ANNOTATIONS_NAME)
+        elif not has_masks(annotations):
+            _add_masks(annotations, images, size, seed, scales)
+    except OSError as err:
+        raise DataError(f"synthetic data cache {root} is not writable ({err.strerror}); set {CACHE_ENV}") from None
+    return os.path.join(final, IMAGES_DIR), annotations
+
+
+def _add_masks(annotations: str, images: int, size: int, seed: int, scales: str) -> None:
+    """Rewrite a cached annotation file from before masks with them (atomically)."""
+    handle, staging = tempfile.mkstemp(prefix=".staging-", suffix=".json", dir=os.path.dirname(annotations))
+    os.close(handle)
+    try:
+        write_synthetic_annotations(staging, images, size, seed, scales)
+        os.replace(staging, annotations)
+    finally:
+        if os.path.exists(staging):
+            os.remove(staging)
 
 
 def _publish(staging: str, final: str) -> None:

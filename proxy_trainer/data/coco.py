@@ -5,6 +5,9 @@ unknown image/category ids, boxes entirely outside their image and images listed
 disk raise `DataError` with one line naming the file and the problem. Boxes that overflow the
 border a little (real COCO has them) are clipped; boxes with zero width or height are dropped
 and counted. Any category ids (COCO's 1..90 with gaps) map to contiguous labels 0..K-1.
+With `masks=True` (the instance task) every kept annotation's `segmentation` is checked and kept
+as compressed RLE (`proxy_trainer/data/masks.py`): a missing or malformed one is refused with one
+line naming the annotation; without it segmentations are not read.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 from pycocotools.coco import COCO
 
 from proxy_trainer.data.errors import DataError
+from proxy_trainer.data.masks import mask_rle
 from proxy_trainer.data.records import Category, DataSet, ImageRecord
 
 REQUIRED_LISTS = ("images", "annotations", "categories")
@@ -100,9 +104,9 @@ def _check_category(ann: dict, coco: COCO, path: str) -> None:
         )
 
 
-def _record(img: dict, coco: COCO, images_dir: str, path: str, counts: dict) -> ImageRecord:
+def _record(img: dict, coco: COCO, images_dir: str, path: str, counts: dict, masks: bool) -> ImageRecord:
     size = _image_size(img, path)
-    boxes, cats, crowd, areas = [], [], [], []
+    boxes, cats, crowd, areas, rles = [], [], [], [], []
     for ann in coco.imgToAnns.get(img["id"], []):
         _check_category(ann, coco, path)
         box = _clean_box(ann, size, path)
@@ -114,8 +118,11 @@ def _record(img: dict, coco: COCO, images_dir: str, path: str, counts: dict) -> 
         cats.append(int(ann["category_id"]))
         crowd.append(bool(ann.get("iscrowd", 0)))
         areas.append(float(ann.get("area") or box[2] * box[3]))
+        if masks:
+            rles.append(mask_rle(ann, size[1], size[0], path))
     file_path = os.path.join(images_dir, str(img.get("file_name", "")))
-    return ImageRecord(int(img["id"]), file_path, size[0], size[1], tuple(boxes), tuple(cats), tuple(crowd), tuple(areas))
+    return ImageRecord(int(img["id"]), file_path, size[0], size[1], tuple(boxes), tuple(cats), tuple(crowd),
+                       tuple(areas), tuple(rles))
 
 
 def _check_annotations_point_at_images(coco: COCO, path: str) -> None:
@@ -136,12 +143,13 @@ def _check_files_exist(records: tuple[ImageRecord, ...], images_dir: str, path: 
         )
 
 
-def load_coco(images_dir: str, annotations_file: str) -> DataSet:
+def load_coco(images_dir: str, annotations_file: str, masks: bool = False) -> DataSet:
     """Validate and load a COCO-format data set.
 
     Args:
         images_dir: folder holding the images named by each image's `file_name`.
         annotations_file: COCO annotation JSON (instances format).
+        masks: also check and keep every kept annotation's `segmentation` (instance masks).
     Returns:
         The cleaned `DataSet` (images sorted by id, categories by id).
     Raises:
@@ -154,6 +162,6 @@ def load_coco(images_dir: str, annotations_file: str) -> DataSet:
     _check_annotations_point_at_images(coco, path)
     counts = {"dropped": 0, "clipped": 0}
     images_dir = os.path.abspath(images_dir)
-    records = tuple(_record(coco.imgs[i], coco, images_dir, path, counts) for i in sorted(coco.imgs))
+    records = tuple(_record(coco.imgs[i], coco, images_dir, path, counts, masks) for i in sorted(coco.imgs))
     _check_files_exist(records, images_dir, path)
-    return DataSet(path, records, _categories(coco, path), counts["dropped"], counts["clipped"])
+    return DataSet(path, records, _categories(coco, path), counts["dropped"], counts["clipped"], masks)

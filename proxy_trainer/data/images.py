@@ -2,7 +2,8 @@
 square `image_size` (longer side fitted, zero padding right/bottom), and boxes mapped to match.
 
 `DetectionDataset` serves `(image, target, meta)` for training and evaluation; `collate` keeps
-lists (torchvision detectors take lists). `hflip_batch` is the training augmentation.
+lists (torchvision detectors take lists). `hflip_batch` is the training augmentation (boxes and
+masks move with the image).
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def collate(batch):
 
 
 def hflip_batch(images, targets, generator: torch.Generator):
-    """Flip each image (and its boxes) left-right with probability 1/2, drawn from `generator`."""
+    """Flip each image (and its boxes, and its masks where the target has them) left-right with
+    probability 1/2, drawn from `generator`."""
     flips = torch.rand(len(images), generator=generator) < 0.5
     out_images, out_targets = [], []
     for image, target, flip in zip(images, targets, flips.tolist()):
@@ -100,6 +102,8 @@ def hflip_batch(images, targets, generator: torch.Generator):
             boxes = target["boxes"].clone()
             boxes[:, [0, 2]] = width - target["boxes"][:, [2, 0]]
             image, target = image.flip(-1), {**target, "boxes": boxes}
+            if "masks" in target:
+                target["masks"] = target["masks"].flip(-1)  # [N, S, S]
         out_images.append(image)
         out_targets.append(target)
     return out_images, out_targets

@@ -47,8 +47,9 @@ def _check_same_categories(train: DataSet, val: DataSet) -> None:
         )
 
 
-def prepare_data(cfg: DataConfig) -> PreparedData:
-    """Load, validate and split the data a `DataConfig` names (generating synthetic data if needed).
+def prepare_data(cfg: DataConfig, masks: bool = False) -> PreparedData:
+    """Load, validate and split the data a `DataConfig` names (generating synthetic data if needed);
+    with `masks`, every object's mask too (`load_coco`).
 
     Returns:
         `PreparedData`; the reward set is carved from training (`heldout_images`, `split_seed`)
@@ -56,10 +57,10 @@ def prepare_data(cfg: DataConfig) -> PreparedData:
     Raises:
         DataError: any data problem (see `proxy_trainer.data.coco`).
     """
-    full = load_coco(*_source_files(cfg))
+    full = load_coco(*_source_files(cfg), masks=masks)
     if cfg.val_images is None:
         train, val = holdout_split(full, cfg.heldout_images, cfg.split_seed)
         return PreparedData(train, val, full.dropped_boxes, full.clipped_boxes)
-    val = load_coco(cfg.val_images, cfg.val_annotations)
+    val = load_coco(cfg.val_images, cfg.val_annotations, masks=masks)
     _check_same_categories(full, val)
     return PreparedData(full, val, full.dropped_boxes + val.dropped_boxes, full.clipped_boxes + val.clipped_boxes)

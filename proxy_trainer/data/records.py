@@ -2,6 +2,8 @@
 
 Boxes are COCO `[x, y, w, h]` in the image's own pixels, already clipped to the image and free
 of degenerate ones; `crowd` marks `iscrowd` boxes (kept for COCOeval, ignored in training).
+A set loaded with masks (`load_coco(..., masks=True)`, the instance task) also holds each box's
+mask as a compressed RLE string (`proxy_trainer/data/masks.py`), decoded only when served.
 `DataSet` is a validated set of records plus its category table.
 """
 
@@ -22,6 +24,7 @@ class ImageRecord:
     category_ids: tuple[int, ...]  # the file's category id per box
     crowd: tuple[bool, ...]  # iscrowd per box
     areas: tuple[float, ...]  # COCO 'area' per box (w*h where the file gives none)
+    masks: tuple[bytes, ...] = ()  # compressed RLE per box at width x height; () when loaded without masks
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class DataSet:
     categories: tuple[Category, ...]  # sorted by category id
     dropped_boxes: int  # degenerate boxes (zero width/height) removed
     clipped_boxes: int  # boxes partly outside their image, clipped to it
+    has_masks: bool = False  # loaded with masks: every record holds one per box
 
     @property
     def num_classes(self) -> int:

@@ -16,6 +16,15 @@ Object sizes follow one of three scale profiles (`SCALES`):
   ones for large.
 Every image draws from its own `numpy` generator seeded by (seed, index), so the files are
 identical for the same seed and profile.
+
+Each annotation also holds its instance mask (`segmentation`): the part of the object still
+visible once every later object is painted over it, as compressed COCO RLE (pycocotools). RLE
+and not polygons: a visible part can have holes (a ring, an object with a smaller one on top) or
+fall apart in pieces, which RLE keeps pixel-exact and polygons would have to trace. Boxes, areas
+and pixels are those the generator wrote before masks (the masks take no random draws), so
+`GENERATOR_VERSION` stays 1; a cached set written before masks gets its annotation file
+rewritten once, on first use (`proxy_trainer/data/cache.py`). A mask may be empty where later
+objects together hide an object entirely (each covers under `MAX_OCCLUSION` of its box).
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
+from proxy_trainer.data.masks import encode_mask
 from proxy_trainer.data.synth_shapes import CATEGORIES, background, draw_clutter
 
 GENERATOR_VERSION = 1  # bump when the drawing changes: part of the cache key
@@ -40,6 +50,7 @@ COCO_OBJECTS_PER_IMAGE = (3, 8)  # inclusive; COCO averages about 7 objects per 
 SINGLE_SIDE = (0.08, 0.8)  # `single`: the one object's side, as a fraction of the image side
 SCALES = ("uniform", "coco", "single")
 ANNOTATIONS_NAME = "annotations.json"
+MASKS_FORM = "visible-rle"  # info.segmentation of a file with masks: each object's visible part, as RLE
 IMAGES_DIR = "images"
 
 
@@ -89,13 +100,44 @@ def _place(rng, dims: tuple[int, int], size: int, placed: list) -> tuple[int, in
     return None
 
 
-def _paint_object(rng, canvas: np.ndarray, box, category) -> list[float]:
+def _paint_object(rng, canvas: np.ndarray, box, category) -> tuple[list[float], np.ndarray]:
+    """Paint one object; its painted box [x, y, w, h] and its mask on the whole canvas [S, S]."""
     x, y, w, h = box
     mask, texture = category.paint(rng, w, h)
     region = canvas[y : y + h, x : x + w]
     region[mask] = texture[mask]
     rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
-    return [float(x + cols[0]), float(y + rows[0]), float(cols[-1] - cols[0] + 1), float(rows[-1] - rows[0] + 1)]
+    on_canvas = np.zeros(canvas.shape[:2], dtype=bool)
+    on_canvas[y : y + h, x : x + w] = mask
+    box = [float(x + cols[0]), float(y + rows[0]), float(cols[-1] - cols[0] + 1), float(rows[-1] - rows[0] + 1)]
+    return box, on_canvas
+
+
+def render_image_with_masks(seed: int, index: int, size: int,
+                            scales: str = "uniform") -> tuple[np.ndarray, list, list[np.ndarray]]:
+    """One synthetic image, its objects (sizes from the `scales` profile) and their visible masks.
+
+    Returns:
+        (uint8 [S, S, 3] pixels, [(category_id, [x, y, w, h]), ...], [bool [S, S] per object]):
+        each mask is the object's painted pixels minus those of the objects painted after it.
+    """
+    rng = np.random.default_rng([seed, index])
+    canvas = background(rng, size)
+    draw_clutter(rng, canvas, int(rng.integers(2, 7)))
+    objects, placed, visible = [], [], []
+    for dims in _sizes(rng, size, scales):
+        box = _place(rng, dims, size, placed)
+        if box is None:
+            continue
+        category = CATEGORIES[int(rng.integers(len(CATEGORIES)))]
+        painted_box, mask = _paint_object(rng, canvas, box, category)
+        for earlier in visible:
+            earlier &= ~mask  # the new object hides what it covers
+        objects.append((category.category_id, painted_box))
+        visible.append(mask)
+        placed.append(box)
+    noisy = canvas + rng.normal(0.0, NOISE_STD, canvas.shape)
+    return (np.clip(noisy, 0.0, 1.0) * 255 + 0.5).astype(np.uint8), objects, visible
 
 
 def render_image(seed: int, index: int, size: int, scales: str = "uniform") -> tuple[np.ndarray, list]:
@@ -104,26 +146,47 @@ def render_image(seed: int, index: int, size: int, scales: str = "uniform") -> t
     Returns:
         (uint8 [S, S, 3] pixels, [(category_id, [x, y, w, h]), ...]).
     """
-    rng = np.random.default_rng([seed, index])
-    canvas = background(rng, size)
-    draw_clutter(rng, canvas, int(rng.integers(2, 7)))
-    objects, placed = [], []
-    for dims in _sizes(rng, size, scales):
-        box = _place(rng, dims, size, placed)
-        if box is None:
-            continue
-        category = CATEGORIES[int(rng.integers(len(CATEGORIES)))]
-        objects.append((category.category_id, _paint_object(rng, canvas, box, category)))
-        placed.append(box)
-    noisy = canvas + rng.normal(0.0, NOISE_STD, canvas.shape)
-    return (np.clip(noisy, 0.0, 1.0) * 255 + 0.5).astype(np.uint8), objects
+    pixels, objects, _ = render_image_with_masks(seed, index, size, scales)
+    return pixels, objects
 
 
 def _coco_header(scales: str) -> dict:
     return {
-        "info": {"description": "spinenet-nas synthetic multi-scale shapes", "version": GENERATOR_VERSION, "scales": scales},
+        "info": {"description": "spinenet-nas synthetic multi-scale shapes", "version": GENERATOR_VERSION, "scales": scales,
+                 "segmentation": MASKS_FORM},
         "categories": [{"id": c.category_id, "name": c.name, "supercategory": "shape"} for c in CATEGORIES],
     }
+
+
+def _add_image(coco: dict, index: int, size: int, objects: list, masks: list[np.ndarray]) -> None:
+    """Append one image's entry and its annotations (box, area, visible mask) to a COCO dict."""
+    coco["images"].append({"id": index + 1, "file_name": f"{index:06d}.png", "width": size, "height": size})
+    for (category_id, bbox), mask in zip(objects, masks):
+        coco["annotations"].append(
+            {"id": len(coco["annotations"]) + 1, "image_id": index + 1, "category_id": category_id, "bbox": bbox,
+             "area": bbox[2] * bbox[3], "iscrowd": 0, "segmentation": encode_mask(mask)}
+        )
+
+
+def _write_json(coco: dict, path: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(coco, handle, indent=1, sort_keys=True)
+
+
+def has_masks(annotations_file: str) -> bool:
+    """Whether a synthetic annotation file holds the visible masks (written since masks exist)."""
+    with open(annotations_file, encoding="utf-8") as handle:
+        return json.load(handle).get("info", {}).get("segmentation") == MASKS_FORM
+
+
+def write_synthetic_annotations(path: str, images: int, size: int, seed: int, scales: str = "uniform") -> None:
+    """Write only the annotation file of a synthetic set (the images are those `generate_synthetic`
+    writes for the same arguments): how a cached set from before masks gets them."""
+    coco = {**_coco_header(scales), "images": [], "annotations": []}
+    for index in range(images):
+        _, objects, masks = render_image_with_masks(seed, index, size, scales)
+        _add_image(coco, index, size, objects, masks)
+    _write_json(coco, path)
 
 
 def generate_synthetic(
@@ -134,7 +197,8 @@ def generate_synthetic(
     progress: Callable[[int], None] | None = None,
     scales: str = "uniform",
 ) -> str:
-    """Write a synthetic COCO-format data set into `out_dir` (`images/*.png` + `annotations.json`).
+    """Write a synthetic COCO-format data set into `out_dir` (`images/*.png` + `annotations.json`,
+    each annotation with its box and its visible mask as RLE).
 
     Args:
         out_dir: destination folder (created; existing files of the same names are replaced).
@@ -147,19 +211,11 @@ def generate_synthetic(
     os.makedirs(os.path.join(out_dir, IMAGES_DIR), exist_ok=True)
     coco = {**_coco_header(scales), "images": [], "annotations": []}
     for index in range(images):
-        pixels, objects = render_image(seed, index, size, scales)
-        name = f"{index:06d}.png"
-        Image.fromarray(pixels).save(os.path.join(out_dir, IMAGES_DIR, name))
-        coco["images"].append({"id": index + 1, "file_name": name, "width": size, "height": size})
-        for category_id, bbox in objects:
-            ann_id = len(coco["annotations"]) + 1
-            coco["annotations"].append(
-                {"id": ann_id, "image_id": index + 1, "category_id": category_id, "bbox": bbox,
-                 "area": bbox[2] * bbox[3], "iscrowd": 0}
-            )
+        pixels, objects, masks = render_image_with_masks(seed, index, size, scales)
+        Image.fromarray(pixels).save(os.path.join(out_dir, IMAGES_DIR, f"{index:06d}.png"))
+        _add_image(coco, index, size, objects, masks)
         if progress is not None:
             progress(index + 1)
     path = os.path.join(out_dir, ANNOTATIONS_NAME)
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(coco, handle, indent=1, sort_keys=True)
+    _write_json(coco, path)
     return path

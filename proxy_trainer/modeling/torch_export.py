@@ -1,12 +1,16 @@
-"""A small JSON file that rebuilds a SpineNet, or the paper's classifier on it, in PyTorch.
+"""A small JSON file that rebuilds a SpineNet, the paper's classifier, or a torchvision detector
+around it, in PyTorch.
 
 The file holds a format tag, the spec and the scaling; a classifier file adds `"task":
 "classification"` and its head (`num_classes`, `dropout`, `head_conv`). A file without `task` is a
-backbone file (as every file written before classifiers), so old files read as they did.
-`save_torch_spec` writes both kinds (`nas export --format torch [--task classification]`);
-`read_torch_spec` reads either (json only, never pickle); `build_spinenet` builds a backbone
-file or an `ArchSpec` into a `SpineNet`, and `build_spinenet_classifier` a classifier file or an
-`ArchSpec` into a `Classifier`. Giving one builder the other kind of file is one clear error.
+backbone file (as every file written before classifiers), so old files read as they did; a
+backbone file may name the task it was searched for, `"task": "detection"` or `"instance"`.
+`save_torch_spec` writes every kind (`nas export --format torch [--task classification]`);
+`read_torch_spec` reads any (json only, never pickle); `build_spinenet` builds a backbone
+file or an `ArchSpec` into a `SpineNet`, `build_spinenet_classifier` a classifier file or an
+`ArchSpec` into a `Classifier`, and `build_spinenet_detector` a backbone file or an `ArchSpec`
+into torchvision's RetinaNet, Faster R-CNN or Mask R-CNN (the modules the detection and instance
+searches train). Giving a builder the other kind of file is one clear error.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ import json
 import os
 from dataclasses import dataclass
 
-from proxy_trainer.modeling.detector import build_backbone
+from torch import nn
+
+from proxy_trainer.modeling.detector import build_backbone, build_detector
 from proxy_trainer.modeling.model_config import ModelConfig
 from proxy_trainer.modeling.spinenet import SpineNet
+from proxy_trainer.modeling.two_stage import build_faster_rcnn, build_mask_rcnn
 from proxy_trainer.tasks.classification.model import (
     IMAGENET_CLASSES,
     Classifier,
@@ -33,7 +40,11 @@ FORMAT_TAG = "spinenet-nas/torch-spinenet/v1"
 DEFAULT_MODEL = "49"  # scaling used when neither the file nor the caller names one
 BACKBONE_TASK = "detection"  # a file without "task": the backbone alone (torchvision's RetinaNet takes it)
 CLASSIFICATION_TASK = "classification"  # the backbone with the paper's classifier head
-TASKS = (BACKBONE_TASK, CLASSIFICATION_TASK)
+INSTANCE_TASK = "instance"  # a backbone file searched for instance segmentation (Mask R-CNN)
+TASKS = (BACKBONE_TASK, CLASSIFICATION_TASK, INSTANCE_TASK)
+DETECTOR_BUILDERS = {"retinanet": build_detector, "faster_rcnn": build_faster_rcnn, "mask_rcnn": build_mask_rcnn}
+DETECTOR_OF_TASK = {BACKBONE_TASK: "retinanet", INSTANCE_TASK: "mask_rcnn"}  # what a file's task trained
+COCO_CLASSES = 80  # the object categories of COCO's detection and instance annotations
 
 
 class TorchSpecError(UserInputError):
@@ -68,14 +79,15 @@ class TorchSpec:
     spec: ArchSpec
     model: str
     head: HeadSettings | None  # None: a backbone file
+    backbone_task: str = BACKBONE_TASK  # a backbone file's task: detection (also when unnamed) or instance
 
     @property
     def task(self) -> str:
-        return BACKBONE_TASK if self.head is None else CLASSIFICATION_TASK
+        return self.backbone_task if self.head is None else CLASSIFICATION_TASK
 
 
 def save_torch_spec(path: str | os.PathLike, spec: ArchSpec, model: str | None,
-                    head: HeadSettings | None = None) -> None:
+                    head: HeadSettings | None = None, task: str | None = None) -> None:
     """Write {format, model, spec, scaling} as JSON, plus {task, num_classes, dropout, head_conv}
     for a classifier.
 
@@ -84,13 +96,19 @@ def save_torch_spec(path: str | os.PathLike, spec: ArchSpec, model: str | None,
         spec: the architecture.
         model: SpineNet scaling id ('49S', '49', '96', '143', '143L', '190'), or None for '49'.
         head: the classifier head; None writes a backbone file.
+        task: a backbone file's task, written as its "task": 'detection' or 'instance' (None:
+            no "task" key, as before tasks).
     Raises:
-        UserInputError: unknown model id or unwritable path.
+        UserInputError: unknown model id or task, or unwritable path.
     """
     model = model or DEFAULT_MODEL
     data = {"format": FORMAT_TAG, "model": model, "spec": spec_to_dict(spec), "scaling": get_scaling(model).to_dict()}
     if head is not None:
         data.update({"task": CLASSIFICATION_TASK, **head.to_dict()})
+    elif task is not None:
+        if task not in DETECTOR_OF_TASK:
+            raise TorchSpecError(f"task {task!r} has no backbone file; use one of {', '.join(DETECTOR_OF_TASK)}")
+        data["task"] = task
     try:
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2)
@@ -111,15 +129,18 @@ def read_torch_spec(path: str | os.PathLike) -> TorchSpec:
         raise TorchSpecError(f"{where} is not a torch spec file (expected format '{FORMAT_TAG}')")
     model = data.get("model", DEFAULT_MODEL)
     get_scaling(model)
-    return TorchSpec(spec_from_dict(data.get("spec")), model, _head_of(data, where))
+    head = _head_of(data, where)
+    backbone_task = BACKBONE_TASK if head is not None else data.get("task", BACKBONE_TASK)
+    return TorchSpec(spec_from_dict(data.get("spec")), model, head, backbone_task)
 
 
 def _head_of(data: dict, where: str) -> HeadSettings | None:
-    """The head of a classification file; None for a backbone file (no "task" key, or 'detection')."""
+    """The head of a classification file; None for a backbone file (no "task" key, 'detection'
+    or 'instance')."""
     task = data.get("task", BACKBONE_TASK)
     if task not in TASKS:
         raise TorchSpecError(f"{where} has task {task!r}; a torch spec file's task is one of {', '.join(TASKS)}")
-    if task == BACKBONE_TASK:
+    if task != CLASSIFICATION_TASK:
         return None
     defaults = HeadSettings()
     try:
@@ -184,6 +205,41 @@ def build_spinenet_classifier(
                         head.head_conv if head_conv is None else head_conv)
     return build_classifier(stored.spec, ModelConfig.from_scaling(model or stored.model),
                             num_classes=head.num_classes, dropout=head.dropout, head_conv=head.head_conv)
+
+
+def build_spinenet_detector(
+    path_or_spec: ArchSpec | str | os.PathLike,
+    kind: str | None = None,
+    model: str | None = None,
+    num_classes: int = COCO_CLASSES,
+    *,
+    image_size: int | None = None,
+) -> nn.Module:
+    """A torchvision detector around the SpineNet of a backbone torch spec file or an `ArchSpec`:
+    RetinaNet (the detection search's model), Faster R-CNN, or Mask R-CNN (the instance search's),
+    untrained, built as the searches build them (`modeling/detector.py`, `modeling/two_stage.py`).
+
+    Args:
+        path_or_spec: a backbone file written by `save_torch_spec`, or a spec.
+        kind: 'retinanet', 'faster_rcnn' or 'mask_rcnn'; None: what the file's task trained
+            (instance: Mask R-CNN; detection, unnamed or a bare spec: RetinaNet).
+        model: scaling id; overrides the file's; default '49' for a bare spec.
+        num_classes: object classes without background (COCO's 80 by default); RetinaNet's
+            targets are labelled 0..K-1, the two-stage detectors' 1..K (0 is background).
+        image_size: the square input the transform keeps; default the scaling's (640 for '49').
+    Raises:
+        UserInputError: bad file, a classification file, unknown kind or model id, bad sizes.
+    """
+    stored = _stored(path_or_spec)
+    if stored.head is not None:
+        raise TorchSpecError(f"{os.fspath(path_or_spec)} holds a classifier (task 'classification'); build it with "
+                             "build_spinenet_classifier(path), or export the backbone without --task classification")
+    kind = kind or DETECTOR_OF_TASK[stored.task]
+    if kind not in DETECTOR_BUILDERS:
+        raise TorchSpecError(f"detector kind {kind!r} is unknown; use one of {', '.join(DETECTOR_BUILDERS)}")
+    scaling = get_scaling(model or stored.model)
+    return DETECTOR_BUILDERS[kind](stored.spec, ModelConfig.from_scaling(scaling), num_classes=num_classes,
+                                   image_size=image_size or scaling.input_size)
 
 
 def _stored(path_or_spec: ArchSpec | str | os.PathLike, head: HeadSettings | None = None) -> TorchSpec:

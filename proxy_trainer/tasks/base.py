@@ -2,7 +2,7 @@
 
 The loop is the same for every task: seeded model, SGD with the tier's schedule, an evaluation
 after every epoch, precise BN before the reward's. A task supplies the parts that differ: its
-options, a check of its data, the dataset of a split, the model, its size and cost, the training
+options, whether its data needs masks, a check of its data, the dataset of a split, the model, its size and cost, the training
 loss of a batch, the flip augmentation, a forward pass for re-estimating BN statistics, and the
 evaluation that gives its metrics (`METRICS.names`). Batches are `collate`d lists: (images,
 targets, metas), images float [3, S, S] in [0, 1].
@@ -29,6 +29,7 @@ class TaskRunner:
     """The interface; `proxy_trainer/tasks/<name>/runner.py` defines `RUNNER`, an instance."""
 
     metrics: TaskMetrics
+    needs_masks: bool = False  # load every object's mask with the data (`prepare_data(..., masks=True)`)
 
     def options(self, raw: Mapping) -> object:
         """The task's typed options from `task.options` (none by default).

@@ -48,3 +48,12 @@ def test_check_reports_bad_data_in_one_line(capsys, tmp_path):
     code, out, err = run_cli(capsys, "data", "check", "data=coco", f"data.images={images}", f"data.annotations={path}")
     assert code == 2 and out == ""
     assert err == f"nas data: error: annotation file {path} lists 1 image(s) missing from {images}, first img11.png; fix the folder or the file\n"
+
+
+def test_check_for_the_instance_task_needs_every_objects_mask(capsys, tmp_path):
+    images, path = write_tiny_coco(tmp_path)  # boxes only: detection's data, not instance's
+    args = ("data", "check", "data=coco", f"data.images={images}", f"data.annotations={path}", "data.heldout_images=1")
+    assert run_cli(capsys, *args)[0] == 0
+    code, out, err = run_cli(capsys, *args, "task=instance")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"nas data: error: annotation file {path}: annotation 1 of image 10 has no segmentation")

@@ -12,7 +12,7 @@ from proxy_trainer.config import ConfigError, DataConfig, ProxyConfig
 from proxy_trainer.schedule import lr_factor
 
 CONF = os.path.join(os.path.dirname(__file__), "..", "..", "nas", "conf")
-TIERS = ("smoke", "cpu", "repro", "coco512", "classification")
+TIERS = ("smoke", "cpu", "repro", "coco512", "classification", "instance")
 DATA = ("synthetic", "synthetic_repro", "coco")
 
 
