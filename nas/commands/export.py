@@ -30,7 +30,8 @@ from search_space.tf_format import to_tf_text
 
 FORMATS = ("json", "tf", "torch", "onnx")
 MODEL_FORMATS = ("torch", "onnx")  # the formats that can hold the classifier
-TASKS = ("detection", "classification")  # what a torch or onnx file holds: the backbone, or the classifier
+TASKS = ("detection", "instance", "classification")  # what a torch or onnx file holds: the backbone
+# (a torch file of `instance` records it, so `build_spinenet_detector` builds Mask R-CNN), or the classifier
 EXTENSIONS = {"json": ".json", "tf": ".py", "torch": ".torch.json", "onnx": ".onnx"}  # file names written by --top K
 CLASSIFICATION_SIZE = 224  # the default ONNX input side of a classifier (the paper's ImageNet input)
 EXIT_CHECK_FAILED = 1  # the ONNX file was written but onnxruntime's outputs are outside the tolerance
@@ -44,9 +45,11 @@ def render(spec: ArchSpec, fmt: str, model: str | None) -> str:
     return to_tf_text(spec, scaling, model)
 
 
-def write_export(spec: ArchSpec, fmt: str, model: str | None, path: str | None, head=None) -> None:
+def write_export(spec: ArchSpec, fmt: str, model: str | None, path: str | None, head=None,
+                 task: str = "detection") -> None:
     """Write one spec in one format to `path` (stdout for None, except `torch`); `head` (a
-    `torch_export.HeadSettings`) makes a torch file a classifier's.
+    `torch_export.HeadSettings`) makes a torch file a classifier's; `task` instance marks a torch
+    backbone file as Mask R-CNN's (detection's files keep the form they had before tasks).
 
     Raises:
         UserInputError: unwritable path, unknown model, or `torch` without a path.
@@ -57,7 +60,7 @@ def write_export(spec: ArchSpec, fmt: str, model: str | None, path: str | None, 
     check_file_path(path, "torch", "spinenet49.torch.json")
     from proxy_trainer.modeling.torch_export import save_torch_spec  # torch only for this format
 
-    save_torch_spec(path, spec, model, head)
+    save_torch_spec(path, spec, model, head, task="instance" if task == "instance" else None)
 
 
 def check_file_path(path: str | None, fmt: str, example: str) -> None:
@@ -168,10 +171,10 @@ def run(args) -> int:
     if args.format == "onnx":
         return run_onnx(args, head)
     if args.top is None:
-        write_export(resolve_source(args.source).spec, args.format, args.model, args.output, head)
+        write_export(resolve_source(args.source).spec, args.format, args.model, args.output, head, args.task)
         return 0
     for path, spec in _top_paths(args):
-        write_export(spec, args.format, args.model, path, head)
+        write_export(spec, args.format, args.model, path, head, args.task)
         print(f"wrote {path}")
     return 0
 
@@ -219,7 +222,8 @@ def register(verbs) -> None:
     parser.add_argument("--model", choices=tuple(SCALING_MAP),
                         help="SpineNet scale: the tf scaling entry, or the torch build scale (default 49)")
     parser.add_argument("--task", choices=TASKS, default="detection",
-                        help="torch and onnx formats: the backbone alone (detection, default) or the paper's classifier")
+                        help="torch and onnx formats: the backbone (detection, default; instance: a torch file that "
+                        "builds Mask R-CNN) or the paper's classifier")
     parser.add_argument("--num-classes", type=_positive, metavar="K",
                         help="the classifier's classes with --task classification (default 1000)")
     parser.add_argument("--input-size", type=_positive, metavar="S",
