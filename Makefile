@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # Ray's token authentication stays on for `make search`; the tests (and the benchmarks' own
 # throw-away local searches) switch it off for themselves only.
 
-.PHONY: install test search lint clean check-tf bench-speed bench-speed-compile bench-controllers bench-overhead bench-memory bench-fidelity bench-classification bench-proxy-design bench-gpu bench-store repro-mini ablations ablations-table8
+.PHONY: install test search lint clean check-tf bench-speed bench-speed-compile bench-controllers bench-overhead bench-memory bench-fidelity bench-classification bench-instance bench-proxy-design bench-gpu bench-store repro-mini ablations ablations-table8
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -49,6 +49,9 @@ bench-proxy-design: $(STAMP)  ## proxy-design study: ceiling, then the screen (r
 
 bench-classification: $(STAMP)  ## classification tier: top-1 of r50-sd, r0-sp53, spinenet-49 over 3 seeds, and its cost (resumable)
 	$(PY) benchmarks/classification_tier.py
+
+bench-instance: $(STAMP)  ## instance tier: mask AP of r50-sd, r0-sp53, spinenet-49 over 3 seeds, and its cost (resumable)
+	$(PY) benchmarks/instance_tier.py
 
 bench-store: $(STAMP)  ## size of search.db after 16, 1000 and 2000 trials (replay search, default PPO)
 	$(PY) benchmarks/store_growth.py
