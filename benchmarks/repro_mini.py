@@ -125,12 +125,13 @@ def reusable(path: Path | None, settings: dict) -> dict[tuple, dict]:
     return {(r["arch"], r["seed"], r["epochs"]): r for r in fidelity.get("runs", []) if r["status"] == "ok"}
 
 
-def retrain_all(settings: dict, archs: dict[str, dict | None], reuse: dict[tuple, dict], out: Path,
-                resumed: dict[tuple, dict]) -> list[dict]:
+def retrain_all(settings: dict, archs: dict[str, dict | None], reuse: dict[tuple, dict], out: Path | None = None,
+                resumed: dict[tuple, dict] | None = None) -> list[dict]:
     """Every contender with every seed on the long schedule; runs of other benchmarks are marked
     `reused`; `resumed` ones (this benchmark's own, from a cut-short run) count as trained here.
-    Each finished training is written to `out`'s JSON as it ends (`{"settings", "runs"}`), so a
-    rerun trains only what is missing."""
+    With `out`, each finished training is written to the mini-reproduction's JSON there as it ends
+    (`{"settings", "runs"}`), so a rerun trains only what is missing."""
+    resumed = resumed or {}
     jobs, runs = [], []
     for name, spec in archs.items():
         for seed in range(1, settings["seeds"] + 1):
@@ -148,7 +149,8 @@ def retrain_all(settings: dict, archs: dict[str, dict | None], reuse: dict[tuple
 
     def record(row: dict) -> None:
         runs.append(row)
-        write_json(NAME, {"settings": settings, "runs": [r for r in runs if not r.get("reused")]}, out)
+        if out is not None:
+            write_json(NAME, {"settings": settings, "runs": [r for r in runs if not r.get("reused")]}, out)
         print(f"[{len(runs)}/{total}] {row['arch']} seed {row['seed']}: AP {row['ap']}", flush=True)
 
     train_in_parallel(jobs, 2, record)

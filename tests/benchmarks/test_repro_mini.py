@@ -84,3 +84,15 @@ def test_study_trainings_count_as_the_tiers_when_trained_alike(repro, tmp_path, 
     assert list(runs) == [("r50-sd", 1, 12)]
     assert runs[("r50-sd", 1, 12)]["ap"] == 0.10 and runs[("r50-sd", 1, 12)]["aps"] == 0.03  # precise60/0.02/relative
     assert runs[("r50-sd", 1, 12)]["reused_from"] == "proxy_design:confirm/s/r50-sd/seed1"
+
+
+def test_a_cut_short_runs_own_trainings_count_as_trained_here(repro, tmp_path):
+    """A rerun after the retraining was cut short: its own stored trainings are taken as they are
+    (so they still go to the run's retrains table), other benchmarks' are marked reused, nothing
+    trains twice."""
+    settings = {"seeds": 2, "long_epochs": 3, "tier": ["proxy=smoke"]}
+    own = {"arch": "a", "seed": 1, "epochs": 3, "status": "ok", "ap": 0.2}
+    other = {"arch": "a", "seed": 2, "epochs": 3, "status": "ok", "ap": 0.3}
+    runs = repro.retrain_all(settings, {"a": None}, {("a", 2, 3): other}, tmp_path, {("a", 1, 3): own})
+    assert runs == [own, {**other, "reused": True}]
+    assert not (tmp_path / "repro_mini.json").exists()  # nothing newly trained, nothing to write
