@@ -69,12 +69,13 @@ def planned(settings: dict) -> list[dict]:
             for seed in range(1, settings["seeds"] + 1) for arch in ARCHS]
 
 
-def _mean_se(values: list[float]) -> dict:
+def mean_se(values: list[float]) -> dict:
+    """Mean, standard error (None for one value) and the values."""
     se = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else None
     return {"mean": statistics.fmean(values), "se": se, "values": values}
 
 
-def _z(low: dict, high: dict) -> float | None:
+def z_score(low: dict, high: dict) -> float | None:
     """(high - low) in combined standard errors."""
     if low["se"] is None or high["se"] is None or not (low["se"] or high["se"]):
         return None
@@ -88,14 +89,14 @@ def summarize(runs: list[dict]) -> dict:
     per_arch = {}
     for arch, values in top1.items():
         rows = [r for r in runs if r["arch"] == arch]
-        per_arch[arch] = {"top1": _mean_se(values), "params": rows[0]["params"], "flops": rows[0]["flops"],
-                          "trial_seconds": _mean_se([r["trial_seconds"] for r in rows])}
+        per_arch[arch] = {"top1": mean_se(values), "params": rows[0]["params"], "flops": rows[0]["flops"],
+                          "trial_seconds": mean_se([r["trial_seconds"] for r in rows])}
     complete = len(top1) == len(ARCHS) and len({len(v) for v in top1.values()}) == 1 and len(top1[ARCHS[0]]) > 1
     summary = {"per_arch": per_arch}
     if complete:
         summary["spread"] = spread_decomposition(top1)
         summary["seed_agreement"] = seed_agreement(top1)
-        summary["z"] = {f"{high} - {low}": _z(per_arch[low]["top1"], per_arch[high]["top1"])
+        summary["z"] = {f"{high} - {low}": z_score(per_arch[low]["top1"], per_arch[high]["top1"])
                         for low, high in (("r50-sd", "r0-sp53"), ("r50-sd", "spinenet-49"), ("r0-sp53", "spinenet-49"))}
     return summary
 
@@ -115,37 +116,54 @@ def print_summary(summary: dict) -> None:
         print("z: " + ", ".join(f"{k} {'n/a' if v is None else f'{v:+.1f}'}" for k, v in summary["z"].items()))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def run_tier_benchmark(name: str, settings: dict, out: Path, jobs: int, report, masks: bool = False) -> dict:
+    """Train what `settings` plan and `out/<name>.json` lacks, two (`jobs`) at once, writing the
+    JSON with the summary after each training; returns the final summary. `report` gives the
+    benchmark's `summarize(runs)`, `print_summary(summary)` and `row_text(row)` (a progress line).
+    `masks`: the data are prepared with masks (the instance task)."""
+    from proxy_trainer.data.prepare import prepare_data
+
+    settings["resolved"] = resolved(settings["overrides"])
+    data = proxy_and_data(compose_config(settings["overrides"]))[1]
+    prepare_data(data, masks=masks)  # generate once, before the workers share its cache
+    runs = previous_runs(out / f"{name}.json", settings)
+    done = {(r["arch"], r["seed"]) for r in runs}
+    todo = [job for job in planned(settings) if (job["arch"], job["seed"]) not in done]
+    total = len(runs) + len(todo)
+    print(f"{len(runs)} trainings found, {len(todo)} to train, {jobs} at a time", flush=True)
+
+    def record(row: dict) -> None:
+        runs.append(row)
+        write_json(name, {"settings": settings, "runs": runs, "summary": report.summarize(runs)}, out)
+        print(f"[{len(runs)}/{total}] {report.row_text(row)} ({row['trial_seconds']:.0f} s)", flush=True)
+
+    train_in_parallel(todo, jobs, record, worker=train_one)
+    summary = report.summarize(runs)
+    report.print_summary(summary)
+    print(f"\nwrote {write_json(name, {'settings': settings, 'runs': runs, 'summary': summary}, out)}")
+    return summary
+
+
+def tier_arguments(description: str, argv: list[str] | None):
+    """The options every tier benchmark takes: --quick, --seeds, --jobs, --out."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="smoke tier, 2 seeds (tests)")
     parser.add_argument("--seeds", type=int, help="seeds per architecture (default 3)")
     parser.add_argument("--jobs", type=int, default=2, help="trainings at once, one thread each (default 2)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder of the JSON")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def row_text(row: dict) -> str:
+    return f"{row['arch']} seed {row['seed']}: top-1 {row['top1']}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = tier_arguments(__doc__.split("\n\n")[0], argv)
     settings = dict(QUICK if args.quick else FULL)
     if args.seeds is not None:
         settings["seeds"] = args.seeds
-    settings["resolved"] = resolved(settings["overrides"])
-    from proxy_trainer.data.prepare import prepare_data
-
-    prepare_data(proxy_and_data(compose_config(settings["overrides"]))[1])  # generate once, before the workers
-    runs = previous_runs(args.out / f"{NAME}.json", settings)
-    done = {(r["arch"], r["seed"]) for r in runs}
-    todo = [job for job in planned(settings) if (job["arch"], job["seed"]) not in done]
-    total = len(runs) + len(todo)
-    print(f"{len(runs)} trainings found, {len(todo)} to train, {args.jobs} at a time", flush=True)
-
-    def record(row: dict) -> None:
-        runs.append(row)
-        write_json(NAME, {"settings": settings, "runs": runs, "summary": summarize(runs)}, args.out)
-        print(f"[{len(runs)}/{total}] {row['arch']} seed {row['seed']}: top-1 {row['top1']} "
-              f"({row['trial_seconds']:.0f} s)", flush=True)
-
-    train_in_parallel(todo, args.jobs, record, worker=train_one)
-    summary = summarize(runs)
-    print_summary(summary)
-    path = write_json(NAME, {"settings": settings, "runs": runs, "summary": summary}, args.out)
-    print(f"\nwrote {path}")
+    run_tier_benchmark(NAME, settings, args.out, args.jobs, sys.modules[__name__])
     return 0
 
 

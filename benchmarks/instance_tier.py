@@ -18,17 +18,13 @@ Writes results/benchmarks/instance_tier.json (or DIR/instance_tier.json).
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from classification_tier import ARCHS, planned, resolved, train_one
-from common import RESULTS_DIR, print_table, write_json
-from proxy_fidelity import previous_runs, seed_agreement, spread_decomposition, train_in_parallel
-
-from nas.config import compose_config, proxy_and_data
+from classification_tier import ARCHS, mean_se, run_tier_benchmark, tier_arguments, z_score
+from common import print_table
+from proxy_fidelity import seed_agreement, spread_decomposition
 
 NAME = "instance_tier"
 REWARD, BOX = "mask_ap", "ap"
@@ -36,18 +32,6 @@ FULL = {"overrides": ["task=instance"], "seeds": 3}
 QUICK = {"overrides": ["task=instance", "proxy=smoke", "proxy.epochs=1", "data.synth_images=24",
                        "data.heldout_images=8", "data.synth_size=64"], "seeds": 2}
 ORDER = (("r50-sd", "r0-sp53"), ("r50-sd", "spinenet-49"), ("r0-sp53", "spinenet-49"))
-
-
-def mean_se(values: list[float]) -> dict:
-    se = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else None
-    return {"mean": statistics.fmean(values), "se": se, "values": values}
-
-
-def z_score(low: dict, high: dict) -> float | None:
-    """(high - low) in combined standard errors."""
-    if low["se"] is None or high["se"] is None or not (low["se"] or high["se"]):
-        return None
-    return (high["mean"] - low["mean"]) / (low["se"] ** 2 + high["se"] ** 2) ** 0.5
 
 
 def _metric(runs: list[dict], arch: str, name: str) -> list[float]:
@@ -90,37 +74,16 @@ def print_summary(summary: dict) -> None:
         print("z: " + ", ".join(f"{k} {'n/a' if v is None else f'{v:+.1f}'}" for k, v in summary["z"].items()))
 
 
+def row_text(row: dict) -> str:
+    return f"{row['arch']} seed {row['seed']}: mask AP {row[REWARD]:.3f} box AP {row[BOX]:.3f}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke tier, one epoch, 2 seeds (tests)")
-    parser.add_argument("--seeds", type=int, help="seeds per architecture (default 3)")
-    parser.add_argument("--jobs", type=int, default=2, help="trainings at once, one thread each (default 2)")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder of the JSON")
-    args = parser.parse_args(argv)
+    args = tier_arguments(__doc__.split("\n\n")[0], argv)
     settings = dict(QUICK if args.quick else FULL)
     if args.seeds is not None:
         settings["seeds"] = args.seeds
-    settings["resolved"] = resolved(settings["overrides"])
-    from proxy_trainer.data.prepare import prepare_data
-
-    prepare_data(proxy_and_data(compose_config(settings["overrides"]))[1], masks=True)  # generate once, before the workers
-    runs = previous_runs(args.out / f"{NAME}.json", settings)
-    done = {(r["arch"], r["seed"]) for r in runs}
-    todo = [job for job in planned(settings) if (job["arch"], job["seed"]) not in done]
-    total = len(runs) + len(todo)
-    print(f"{len(runs)} trainings found, {len(todo)} to train, {args.jobs} at a time", flush=True)
-
-    def record(row: dict) -> None:
-        runs.append(row)
-        write_json(NAME, {"settings": settings, "runs": runs, "summary": summarize(runs)}, args.out)
-        print(f"[{len(runs)}/{total}] {row['arch']} seed {row['seed']}: mask AP {row[REWARD]} box AP {row[BOX]} "
-              f"({row['trial_seconds']:.0f} s)", flush=True)
-
-    train_in_parallel(todo, args.jobs, record, worker=train_one)
-    summary = summarize(runs)
-    print_summary(summary)
-    path = write_json(NAME, {"settings": settings, "runs": runs, "summary": summary}, args.out)
-    print(f"\nwrote {path}")
+    run_tier_benchmark(NAME, settings, args.out, args.jobs, sys.modules[__name__], masks=True)
     return 0
 
 

@@ -11,6 +11,7 @@ targets, metas), images float [3, S, S] in [0, 1].
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 
 import torch
 from torch import nn
@@ -23,6 +24,19 @@ Evaluate = Callable[[nn.Module, object, int], dict]  # (model, loaders, epoch) -
 
 class TaskOptionsError(UserInputError):
     """A task option (`task.options.*`) is unknown or has a bad value."""
+
+
+def typed_options(task: str, options_class: type, raw: Mapping):
+    """`raw` task options as the task's frozen dataclass of options, unknown keys refused.
+
+    Raises:
+        TaskOptionsError: an unknown key (named, with the known ones).
+    """
+    known = [f.name for f in fields(options_class)]
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise TaskOptionsError(f"unknown task.options key {unknown[0]}; the {task} task knows {', '.join(known)}")
+    return options_class(**raw)
 
 
 class TaskRunner:

@@ -17,15 +17,7 @@ FIXTURE_RUN = os.path.join(os.path.dirname(__file__), "fixtures", "run_schema_0"
 SMALL = ["--model", "49S", "--input-size", "64"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors gain nothing from threads, and spinning threads stall on a busy machine."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def load_checked(path):

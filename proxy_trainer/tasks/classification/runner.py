@@ -11,12 +11,12 @@ uses 0.1).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from torch.nn import functional as F
 
 from proxy_trainer.precise_bn import recompute_bn_statistics
-from proxy_trainer.tasks.base import TaskOptionsError, TaskRunner
+from proxy_trainer.tasks.base import TaskOptionsError, TaskRunner, typed_options
 from proxy_trainer.tasks.classification import METRICS
 from proxy_trainer.tasks.classification.data import ClassificationDataset, check_labelled, flip_images
 from proxy_trainer.tasks.classification.evaluate import accuracy, batch_labels, normalized_batch
@@ -44,11 +44,7 @@ class ClassificationRunner(TaskRunner):
     metrics = METRICS
 
     def options(self, raw: Mapping) -> ClassifierOptions:
-        known = [f.name for f in fields(ClassifierOptions)]
-        unknown = sorted(set(raw) - set(known))
-        if unknown:
-            raise TaskOptionsError(f"unknown task.options key {unknown[0]}; the classification task knows {', '.join(known)}")
-        return ClassifierOptions(**raw)
+        return typed_options(self.metrics.task, ClassifierOptions, raw)
 
     def check_data(self, data) -> None:
         check_labelled(data.train, "training")

@@ -13,13 +13,12 @@ out, torchvision's and Model Garden's 2000, 1000 and 512.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
 
 from proxy_trainer.data.images import hflip_batch
 from proxy_trainer.evaluate import ground_truth
 from proxy_trainer.modeling.two_stage import RoISampling, build_mask_rcnn, shift_labels
 from proxy_trainer.precise_bn import recompute_bn_statistics
-from proxy_trainer.tasks.base import TaskOptionsError, TaskRunner
+from proxy_trainer.tasks.base import TaskOptionsError, TaskRunner, typed_options
 from proxy_trainer.tasks.instance import METRICS
 from proxy_trainer.tasks.instance.data import InstanceDataset
 from proxy_trainer.tasks.instance.evaluate import instance_metrics, predict_instances
@@ -38,13 +37,11 @@ class InstanceRunner(TaskRunner):
     needs_masks = True
 
     def options(self, raw: Mapping) -> RoISampling:
-        known = [f.name for f in fields(RoISampling)]
-        unknown = sorted(set(raw) - set(known))
-        if unknown:
-            raise TaskOptionsError(f"unknown task.options key {unknown[0]}; the instance task knows {', '.join(known)}")
         try:
-            return RoISampling(**raw)
-        except UserInputError as err:
+            return typed_options(self.metrics.task, RoISampling, raw)
+        except TaskOptionsError:
+            raise
+        except UserInputError as err:  # RoISampling's own check of a value
             raise TaskOptionsError(f"task.options.{err}") from None
 
     def dataset(self, split, image_size, cache):
