@@ -1,0 +1,1 @@
+"""Cheap estimates of an architecture's proxy reward, computed without training."""
