@@ -345,14 +345,14 @@ class ResultsStore:
     def summary(self) -> dict:
         """Counts (trials, ok, stopped, failed by status), best trial id/reward/ap, its value of the
         task's reward metric (`best_metric`, named by `reward_metric`), config, provenance."""
-
         counts = {r["status"]: r["n"] for r in self._query("SELECT status, COUNT(*) AS n FROM trials GROUP BY status")}
         total = sum(counts.values())
         best = self._best_or_none()
-        task = RunTask.of_config(self.config())
+        config = self.config()
+        task = RunTask.of_config(config)
         return {
             "trials": total,
-            "requested": self.config().get("trials"),
+            "requested": config.get("trials"),
             "statuses": counts,
             "failed": sum(counts.get(s, 0) for s in FAILED_STATUSES),
             "best_trial": best and best["trial_id"],
@@ -361,7 +361,7 @@ class ResultsStore:
             "reward_metric": task.reward_metric,
             "best_metric": task.value(best),
             "replay": self.meta("replay"),
-            "config": self.config(),
+            "config": config,
             "provenance": self.provenance(),
         }
 

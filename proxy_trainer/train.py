@@ -150,14 +150,28 @@ def _result(status: TrialStatus, error: str | None, metrics: dict, run: dict, ta
                        epochs_done=run["epochs_done"], loss=run["loss"], data=run["data"], epochs=tuple(run["epochs"]))
 
 
+class TaskParts(NamedTuple):
+    """A run's task config with its runner and typed options, looked up and checked once."""
+
+    config: TaskConfig
+    runner: TaskRunner
+    options: object
+
+    @classmethod
+    def of(cls, task: TaskConfig | None) -> TaskParts:
+        """The parts of `task` (None: detection). Raises TaskOptionsError for bad options."""
+        task = task or TaskConfig()
+        runner = task_runner(task.name)
+        return cls(task, runner, runner.options(task.options))
+
+
 def prepare_model(spec, cfg: ProxyConfig, num_classes: int, device: torch.device,
-                  task: TaskConfig | None = None) -> torch.nn.Module:
+                  task: TaskConfig | TaskParts | None = None) -> torch.nn.Module:
     """The seeded, untrained model of a run's task (None: the detector, with the tier's score
     threshold), on its device."""
-    task = task or TaskConfig()
-    runner = task_runner(task.name)
+    parts = task if isinstance(task, TaskParts) else TaskParts.of(task)
     torch.manual_seed(cfg.seed)
-    model = runner.build_model(spec, cfg, num_classes, runner.options(task.options)).to(device)
+    model = parts.runner.build_model(spec, cfg, num_classes, parts.options).to(device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     return model
@@ -185,14 +199,12 @@ def train_and_evaluate(spec: ArchSpec | None, proxy_cfg: ProxyConfig, data_cfg: 
     Raises:
         UserInputError: bad data (`DataError`) or a spec/config the detector cannot build.
     """
-    task = task or TaskConfig()
-    runner = task_runner(task.name)
-    runner.options(task.options)  # bad options refused before any data is made
-    data = prepare_data(data_cfg, masks=runner.needs_masks)
-    runner.check_data(data)
+    parts = TaskParts.of(task)  # bad options refused before any data is made
+    data = prepare_data(data_cfg, masks=parts.runner.needs_masks)
+    parts.runner.check_data(data)
     device = resolve_device(proxy_cfg.device)
     with torch_threads(proxy_cfg.num_threads):
-        return _run(spec, proxy_cfg, data_cfg, data, device, (report, progress, evaluator), task)
+        return _run(spec, proxy_cfg, data_cfg, data, device, (report, progress, evaluator), parts)
 
 
 def evaluate_model(model: torch.nn.Module, loaders: Loaders, data: PreparedData, cfg: ProxyConfig,
@@ -210,16 +222,16 @@ def precise_bn_due(cfg: ProxyConfig, last: bool) -> bool:
     return last or cfg.precise_bn_epochs == "every"
 
 
-def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, device, hooks, task) -> TrialResult:
+def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, device, hooks,
+         parts: TaskParts) -> TrialResult:
     report, progress, evaluator = hooks
-    runner = task_runner(task.name)
-    options = runner.options(task.options)
+    task, runner, options = parts
     if evaluator is None:
         evaluate = runner.evaluator(data, cfg, device)
         evaluator = lambda model, loaders, data, epoch: evaluate(model, loaders, epoch)
     num_classes = data.train.num_classes
     params, flops = runner.count(spec, cfg, num_classes, options)
-    model = prepare_model(spec, cfg, num_classes, device, task)
+    model = prepare_model(spec, cfg, num_classes, device, parts)
     loaders = make_loaders(data, cfg, data_cfg, device, runner)
     counter = {"steps": 0, "images": 0, "total": cfg.epochs * len(loaders.train)}
     stepper = _Stepper(model, *_optimizer(model, cfg, counter["total"]), cfg, device, (runner, options))

@@ -38,9 +38,11 @@ def synthetic_key(images: int, size: int, seed: int, scales: str = "uniform") ->
 
 
 def ensure_synthetic(
-    images: int, size: int, seed: int, cache_dir: str | None = None, scales: str = "uniform"
+    images: int, size: int, seed: int, cache_dir: str | None = None, scales: str = "uniform", masks: bool = True
 ) -> tuple[str, str]:
-    """Generate the synthetic data set into the cache unless it is there already.
+    """Generate the synthetic data set into the cache unless it is there already; with `masks`, a
+    set cached before masks gets them (which reads its annotation file once more: training data
+    without masks pass `masks=False` and skip that).
 
     Returns:
         (images folder, annotation file).
@@ -56,7 +58,7 @@ def ensure_synthetic(
             staging = tempfile.mkdtemp(prefix=".staging-", dir=root)
             generate_synthetic(staging, images=images, size=size, seed=seed, scales=scales)
             _publish(staging, final)
-        elif not has_masks(annotations):
+        elif masks and not has_masks(annotations):
             _add_masks(annotations, images, size, seed, scales)
     except OSError as err:
         raise DataError(f"synthetic data cache {root} is not writable ({err.strerror}); set {CACHE_ENV}") from None

@@ -33,9 +33,10 @@ class PreparedData:
         }
 
 
-def _source_files(cfg: DataConfig) -> tuple[str, str]:
+def _source_files(cfg: DataConfig, masks: bool) -> tuple[str, str]:
     if cfg.kind == "synthetic":
-        return ensure_synthetic(cfg.synth_images, cfg.synth_size, cfg.synth_seed, cfg.cache_dir, cfg.synth_scales)
+        return ensure_synthetic(cfg.synth_images, cfg.synth_size, cfg.synth_seed, cfg.cache_dir, cfg.synth_scales,
+                                masks=masks)
     return cfg.images, cfg.annotations
 
 
@@ -57,7 +58,7 @@ def prepare_data(cfg: DataConfig, masks: bool = False) -> PreparedData:
     Raises:
         DataError: any data problem (see `proxy_trainer.data.coco`).
     """
-    full = load_coco(*_source_files(cfg), masks=masks)
+    full = load_coco(*_source_files(cfg, masks), masks=masks)
     if cfg.val_images is None:
         train, val = holdout_split(full, cfg.heldout_images, cfg.split_seed)
         return PreparedData(train, val, full.dropped_boxes, full.clipped_boxes)

@@ -7,16 +7,16 @@ uses, so they also fill the results store's per-metric columns) and mask (`mask_
 `mask_apl`). The reward is mask AP.
 """
 
+from proxy_trainer.tasks.detection import METRICS as DETECTION
 from search_space.trial_result import DETECTION_METRICS, TaskMetrics
 
 MASK_PREFIX = "mask_"
 MASK_METRICS = tuple(MASK_PREFIX + name for name in DETECTION_METRICS)
-STAT_LABELS = {"ap": "AP", "ap50": "AP50", "ap75": "AP75", "aps": "APs", "apm": "APm", "apl": "APl"}
 
 METRICS = TaskMetrics(
     task="instance",
     names=(*DETECTION_METRICS, *MASK_METRICS),
     reward="mask_ap",
-    labels={**{name: f"box {label}" for name, label in STAT_LABELS.items()},
-            **{MASK_PREFIX + name: f"mask {label}" for name, label in STAT_LABELS.items()}},
+    labels={**{name: f"box {DETECTION.label(name)}" for name in DETECTION_METRICS},
+            **{MASK_PREFIX + name: f"mask {DETECTION.label(name)}" for name in DETECTION_METRICS}},
 )
