@@ -91,6 +91,28 @@ def spearman_rho(xs: list[float], ys: list[float]) -> float | None:
         return None
 
 
+def bootstrap_rank_agreement(xs: list[float], ys: list[float], resamples: int = 2000, seed: int = 0) -> dict:
+    """Kendall tau-b and Spearman rho of paired values, with 95% bootstrap intervals (seeded
+    resampling of the pairs with replacement; resamples with a constant side are skipped)."""
+    import random
+
+    rng = random.Random(seed)
+    taus, rhos = [], []
+    for _ in range(resamples):
+        pick = [rng.randrange(len(xs)) for _ in xs]
+        if len({xs[i] for i in pick}) > 1 and len({ys[i] for i in pick}) > 1:
+            taus.append(kendall_tau_b([xs[i] for i in pick], [ys[i] for i in pick]))
+            rhos.append(spearman_rho([xs[i] for i in pick], [ys[i] for i in pick]))
+    return {"n": len(xs), "kendall_tau": kendall_tau_b(xs, ys), "spearman_rho": spearman_rho(xs, ys),
+            "kendall_tau_95": interval_95(taus), "spearman_rho_95": interval_95(rhos), "resamples": resamples}
+
+
+def interval_95(values: list[float | None]) -> list[float] | None:
+    """The 2.5% and 97.5% quantiles of the defined values (None when there are none)."""
+    values = sorted(v for v in values if v is not None)
+    return [values[int(0.025 * len(values))], values[int(0.975 * len(values)) - 1]] if values else None
+
+
 def mean_defined(values) -> float | None:
     """Mean of the values that are not None; None when none is."""
     defined = [v for v in values if v is not None]
@@ -166,9 +188,17 @@ def train_one(job: dict) -> dict:
     proxy, data = load_proxy_and_data(job["tier"])
     proxy = dataclasses.replace(proxy, epochs=job["epochs"], seed=proxy.seed + job["seed"], num_threads=1)
     spec = spec_from_dict(job["spec"]) if job["spec"] is not None else None
-    result = train_and_evaluate(spec, proxy, data).flat()
+    result = train_and_evaluate(spec, proxy, data)
+    flat = result.flat()
     keep = ("status", "ap", "ap50", "ap75", "aps", "apm", "apl", "flops", "params", "train_seconds")
-    return {**{k: job[k] for k in ("schedule", "arch", "seed", "epochs")}, **{k: result.get(k) for k in keep}}
+    return {**{k: job[k] for k in ("schedule", "arch", "seed", "epochs")}, **{k: flat.get(k) for k in keep},
+            "curve": epoch_curve(result)}
+
+
+def epoch_curve(result) -> list[dict]:
+    """Per-epoch loss and metrics of a `TrialResult` (the tier's evaluation after each epoch)."""
+    return [{"epoch": r.epoch, "loss": r.loss, **{k: None if v is None else round(v, 4) for k, v in r.metrics.items()}}
+            for r in result.epochs]
 
 
 def planned_jobs(settings: dict, base_epochs: int) -> list[dict]:

@@ -110,27 +110,13 @@ def paper_order(per_arch: dict, lever: str) -> dict:
 def rank_agreement(short: dict, long: dict, lever: str, resamples: int = 2000, seed: int = 0) -> dict:
     """Kendall tau (tau-b) and Spearman rho of mean AP between two schedules, with 95% bootstrap
     intervals over the architectures (seeded resampling with replacement)."""
-    import random
-
-    from proxy_fidelity import kendall_tau_b, spearman_rho
+    from proxy_fidelity import bootstrap_rank_agreement
 
     names = sorted(set(short["per_arch"]) & set(long["per_arch"]))
     xs = [short["per_arch"][n]["levers"][lever]["ap"]["mean"] for n in names]
     ys = [long["per_arch"][n]["levers"][lever]["ap"]["mean"] for n in names]
-    rng = random.Random(seed)
-    taus, rhos = [], []
-    for _ in range(resamples):
-        pick = [rng.randrange(len(names)) for _ in names]
-        if len({xs[i] for i in pick}) > 1 and len({ys[i] for i in pick}) > 1:
-            taus.append(kendall_tau_b([xs[i] for i in pick], [ys[i] for i in pick]))
-            rhos.append(spearman_rho([xs[i] for i in pick], [ys[i] for i in pick]))
-
-    def interval(values):
-        values = sorted(v for v in values if v is not None)
-        return [values[int(0.025 * len(values))], values[int(0.975 * len(values)) - 1]] if values else None
-
-    return {"architectures": len(names), "kendall_tau": kendall_tau_b(xs, ys), "spearman_rho": spearman_rho(xs, ys),
-            "kendall_tau_95": interval(taus), "spearman_rho_95": interval(rhos), "resamples": resamples}
+    agreement = bootstrap_rank_agreement(xs, ys, resamples, seed)
+    return {"architectures": agreement.pop("n"), **agreement}
 
 
 def summarize(trainings: list[dict]) -> dict:

@@ -31,25 +31,40 @@ def reward_lever(proxy: dict) -> str:
     return lever_name(f"precise{batches}" if batches else "raw", proxy["score_threshold"], proxy["area_ranges"])
 
 
-def as_tier_run(training: dict, lever: str) -> dict:
-    """One study training in the retraining benchmarks' row form, scored by `lever`."""
+def epoch_lever(proxy: dict) -> str:
+    """The lever key that scores as the tier's evaluations before the last epoch do (BN statistics
+    as trained unless the tier re-estimates them at every evaluation)."""
+    batches = proxy.get("precise_bn_batches", 0)
+    every = batches and proxy.get("precise_bn_epochs") == "every"
+    return lever_name(f"precise{batches}" if every else "raw", proxy["score_threshold"], proxy["area_ranges"])
+
+
+def as_tier_run(training: dict, lever: str, curve_lever: str | None = None) -> dict:
+    """One study training in the retraining benchmarks' row form, scored by `lever`; with
+    `curve_lever`, its per-epoch metrics too (`curve`, the epochs the study evaluated)."""
     metrics = training["final"][lever]
-    return {"schedule": "long", "arch": training["arch"], "seed": training["seed"], "epochs": training["epochs"],
-            "status": training["status"], **{k: metrics.get(k) for k in METRICS},
-            "flops": training["flops"], "params": training["params"], "train_seconds": training["train_seconds"],
-            "reused_from": f"proxy_design:{training['key']}"}
+    row = {"schedule": "long", "arch": training["arch"], "seed": training["seed"], "epochs": training["epochs"],
+           "status": training["status"], **{k: metrics.get(k) for k in METRICS},
+           "flops": training["flops"], "params": training["params"], "train_seconds": training["train_seconds"],
+           "reused_from": f"proxy_design:{training['key']}"}
+    if curve_lever is not None:
+        row["curve"] = [{"epoch": point["epoch"], **point["levers"][curve_lever]}
+                        for point in training.get("curve", []) if curve_lever in point["levers"]]
+    return row
 
 
 def tier_runs(study: dict, resolved: dict) -> dict[tuple, dict]:
     """(arch, seed, epochs) -> run of every successful study training made with the tier's training
-    configuration (`resolved`: the tier's proxy and data dicts), scored with the tier's levers."""
+    configuration (`resolved`: the tier's proxy and data dicts), scored with the tier's levers,
+    with its per-epoch curve where the study evaluated epochs (an empty list where it did not)."""
     wanted = training_config(resolved["proxy"], resolved["data"])
-    lever = reward_lever(resolved["proxy"])
+    lever, curve_lever = reward_lever(resolved["proxy"]), epoch_lever(resolved["proxy"])
     runs = {}
     for training in study.get("trainings", []):
         made_with = training.get("provenance", {})
         if training["status"] != "ok" or lever not in training.get("final", {}):
             continue
         if training_config(made_with.get("proxy", {}), made_with.get("data", {})) == wanted:
-            runs.setdefault((training["arch"], training["seed"], training["epochs"]), as_tier_run(training, lever))
+            runs.setdefault((training["arch"], training["seed"], training["epochs"]),
+                            as_tier_run(training, lever, curve_lever))
     return runs

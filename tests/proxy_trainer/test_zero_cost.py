@@ -69,3 +69,21 @@ def test_scores_of_real_detectors_are_finite_repeatable_and_leave_the_model(batc
     assert scores == [grad_norm(detector, images, targets), snip(detector, images, targets),
                       synflow(detector.backbone, 64), naswot(detector.backbone, torch.stack(images))]
     assert all(torch.equal(v, before[k]) for k, v in detector.state_dict().items())
+
+
+def test_estimates_of_an_architecture_are_repeatable_and_count_as_the_tier_does(tmp_path):
+    from proxy_trainer.config import ProxyConfig
+    from proxy_trainer.estimates.score import estimate_architecture, fixed_batch
+    from proxy_trainer.train import TaskParts
+
+    data = DataConfig(synth_images=12, synth_size=64, heldout_images=4, cache_dir=str(tmp_path))
+    proxy = ProxyConfig(model=SMALL, image_size=64)
+    images, targets, classes = fixed_batch(proxy, data, batch_size=3)
+    first = DetectionDataset(prepare_data(data).train, 64, cache=False)[0]
+    assert len(images) == 3 and torch.equal(images[0], first[0])  # the first training image, unflipped
+    spec = BUILTIN_SPECS["spinenet-49"]
+    one, two = (estimate_architecture(spec, proxy, data, (images, targets, classes)) for _ in range(2))
+    scores = ("params", "flops", "grad_norm", "snip", "synflow", "naswot")
+    assert [one[k] for k in scores] == [two[k] for k in scores]
+    parts = TaskParts.of(None)
+    assert (one["params"], one["flops"]) == parts.runner.count(spec, proxy, classes, parts.options)
