@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # Ray's token authentication stays on for `make search`; the tests (and the benchmarks' own
 # throw-away local searches) switch it off for themselves only.
 
-.PHONY: install test search lint clean check-tf bench-speed bench-speed-compile bench-controllers bench-overhead bench-memory bench-fidelity bench-classification bench-instance bench-proxy-design bench-gpu bench-store repro-mini ground-truth ablations ablations-table8
+.PHONY: install test search lint clean check-tf bench-speed bench-speed-compile bench-controllers bench-overhead bench-memory bench-fidelity bench-classification bench-instance bench-proxy-design bench-gpu bench-store repro-mini ground-truth bench-estimates ablations ablations-table8
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -64,6 +64,9 @@ repro-mini: $(STAMP)  ## 16-trial search on the repro tier, winners and baseline
 
 ground-truth: $(STAMP)  ## ground-truth table: 40 architectures x 2 seeds on the repro tier, estimates (resumable; ~38 trainings, ~2.5 h on 2 cores)
 	$(PY) benchmarks/ground_truth.py --reuse results/benchmarks/proxy_design.json results/benchmarks/repro_mini.json
+
+bench-estimates: $(STAMP)  ## cheap estimates (params, FLOPs, zero-cost, early AP, predictor) ranked against the ground-truth table (~5 min)
+	$(PY) benchmarks/estimates.py
 
 ablations: $(STAMP)  ## paper Table 9 on the repro tier: R0-SP53 and its damaged connections (~35 min on 2 cores)
 	$(PY) benchmarks/ablations.py --tables 9 --reuse results/benchmarks/proxy_design.json
