@@ -180,6 +180,7 @@ class SearchConfig:
     proxy: Any  # proxy_trainer.config.ProxyConfig, or None in replay mode
     data: Any  # proxy_trainer.config.DataConfig, or None in replay mode
     task: Any  # proxy_trainer.config.TaskConfig: the task and its reward metric
+    predictor: Any = None  # controller.screen.ScreenConfig of a predictor screen, or None (train every proposal)
     plain: dict = field(repr=False, default_factory=dict)
 
     @property
@@ -238,6 +239,7 @@ class SearchConfig:
             proxy=proxy,
             data=data,
             task=task_config(plain),
+            predictor=_predictor_settings(plain),
             plain=plain,
         )
         _check(cfg)
@@ -334,6 +336,24 @@ def _cluster_settings(plain: dict) -> ClusterSettings:
         storage=None if section["storage"] is None else str(section["storage"]),
         max_failures=integer(plain, "cluster.max_failures", minimum=0),
     )
+
+
+def _predictor_settings(plain: dict):
+    """The predictor screen's config, or None for `predictor=none` and stores from before the key.
+
+    Raises:
+        ConfigError: an unknown predictor option or a bad value (naming it and the fix).
+    """
+    options = dict(plain.get("predictor") or {})
+    if options.get("kind") is None:
+        return None
+    from controller.base import ControllerError
+    from controller.screen import screen_config
+
+    try:
+        return screen_config(options)
+    except (ControllerError, TypeError) as err:
+        raise ConfigError(f"predictor: {err} (e.g. predictor=forest predictor.candidates=8)") from None
 
 
 def _check(cfg: SearchConfig) -> None:

@@ -16,7 +16,14 @@ import time
 
 from ray.tune import Callback
 
-from nas.inspect.leaderboard import closing_columns, leaderboard_table, numbered, percent
+from nas.inspect.leaderboard import (
+    closing_columns,
+    leaderboard_table,
+    numbered,
+    percent,
+    predictor_data,
+    predictor_line,
+)
 from nas.run_folder import RunFolder
 from nas.run_task import RunTask
 from nas.store import ResultsStore
@@ -125,6 +132,9 @@ def closing_text(run_dir: str, summary: dict, rows: list[dict], best_files: dict
         parts.insert(
             1, f"replay: {replay['hits']} hits, {replay['fallbacks']} fallbacks, hit rate {replay['hit_rate']:.0%}"
         )
+    predictor = predictor_data(summary)
+    if predictor is not None:
+        parts.insert(1, predictor_line(predictor))
     for label, path in best_files.items():
         parts.append(f"{label + ':':<12} {path}")
     if best_files:

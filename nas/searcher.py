@@ -63,6 +63,10 @@ class SearchRuntime:
         self.space = cfg.space.build()
         self.store = ResultsStore(cfg.db_path)
         self.controller = build_controller(cfg.controller.name, self.space, seed=cfg.seed, **cfg.controller.options)
+        if cfg.predictor is not None:
+            from controller.screen import ScreenedController
+
+            self.controller = ScreenedController(self.controller, cfg.predictor)
         self.fed = self._rebuild_controller()
         self.live: dict = {}  # trial_id -> Proposal handed to Ray by this driver, not finished
         self.requeue: deque = deque(self._handed_out_never_stored())  # (old trial id, Proposal)
@@ -88,12 +92,22 @@ class SearchRuntime:
         return len(rows)
 
     def _handed_out_never_stored(self) -> list:
-        """Proposals of earlier drivers with no stored trial, oldest first, adopted by the controller."""
+        """Proposals of earlier drivers with no stored trial, oldest first, adopted by the controller
+        (so are the proposals a predictor screen did not train: they count as proposed)."""
         pending = [(p["trial_id"], self.proposal_of(p)) for p in self.store.pending_proposals()]
         for _, proposal in pending:
             self.controller.adopt(proposal)
+        for record in self.store.screened():
+            self.controller.adopt(self.proposal_of(record))
         self.controller.next_index = max(self.controller.next_index, self.store.max_proposal_index() + 1)
         return pending
+
+    def _record_screened(self, trial_id: str) -> None:
+        """Store the proposals a predictor screen set aside for `trial_id`, with their predictions."""
+        taken = self.controller.take_screened() if hasattr(self.controller, "take_screened") else []
+        if taken:
+            self.store.add_screened(trial_id, [(p.index, list(p.decisions), spec_to_dict(p.spec), predicted)
+                                               for p, predicted in taken])
 
     def wanted(self) -> int:
         """How many more trials must be suggested to reach the requested count."""
@@ -108,6 +122,7 @@ class SearchRuntime:
             proposal = self.controller.propose()
             self.store.add_proposal(trial_id, proposal.index, proposal.decisions, spec_to_dict(proposal.spec),
                                     proposal.meta)
+            self._record_screened(trial_id)
         self.live[trial_id] = proposal
         return {"spec": spec_to_dict(proposal.spec), "proposal_index": proposal.index}
 

@@ -361,6 +361,7 @@ class ResultsStore:
             "reward_metric": task.reward_metric,
             "best_metric": task.value(best),
             "replay": self.meta("replay"),
+            "screened": len(self.screened()),
             "config": config,
             "provenance": self.provenance(),
         }
@@ -407,9 +408,36 @@ class ResultsStore:
         return rows[0] if rows else None
 
     def max_proposal_index(self) -> int:
-        """The highest proposal index handed out so far (-1 if none)."""
+        """The highest proposal index handed out or screened out so far (-1 if none)."""
         row = self._query("SELECT MAX(proposal_index) AS m FROM proposals")[0]
-        return -1 if row["m"] is None else row["m"]
+        handed = -1 if row["m"] is None else row["m"]
+        if not self._has_table("screened"):
+            return handed
+        row = self._query("SELECT MAX(proposal_index) AS m FROM screened")[0]
+        return max(handed, -1 if row["m"] is None else row["m"])
+
+    def add_screened(self, chosen_trial_id: str, proposals: list[tuple[int, list, dict, float]]) -> None:
+        """Record the proposals a predictor screen did not train, as (proposal index, decisions,
+        spec, predicted reward), with the trial chosen in their place (one transaction)."""
+        sql = "INSERT OR IGNORE INTO screened VALUES (?, ?, ?, ?, ?, ?)"
+        now = utc_now()
+        self._transaction([(sql, (index, _dumps(list(decisions)), _dumps(spec), predicted, chosen_trial_id, now))
+                           for index, decisions, spec, predicted in proposals])
+
+    def screened(self) -> list[dict]:
+        """The screened-out proposals, by proposal index (none in a store without the table)."""
+        if not self._has_table("screened"):
+            return []
+
+        def decode(row):
+            data = dict(row)
+            data["decisions"], data["spec"] = json.loads(data["decisions"]), json.loads(data["spec"])
+            return data
+
+        return self._query("SELECT * FROM screened ORDER BY proposal_index", decode=decode)
+
+    def _has_table(self, name: str) -> bool:
+        return bool(self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
 
     def retrains(self, trial_id: str | None = None) -> list[dict]:
         """Re-training rows (all, or of one trial), oldest first; `result` decoded."""

@@ -13,6 +13,9 @@ its own. The schema version is SQLite's `PRAGMA user_version`:
   detection's per-metric columns). Those columns stay, filled for detection trials, so a store
   of any task is read by the same code: `row_metrics(row)` gives a row's metrics either way.
 A store of a newer version than this code knows is refused, for reading and writing alike.
+The `screened` table (proposals a predictor screen did not train, with their predicted reward
+and the trial chosen instead, `nas search predictor=...`) changes no other table, so it carries
+no version: any writer creates it, and readers of a store without it read it as empty.
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 CREATE TABLE IF NOT EXISTS retrains (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, trial_id TEXT NOT NULL, seed INTEGER NOT NULL,
     proxy TEXT, status TEXT, ap REAL, result TEXT NOT NULL, created_at TEXT NOT NULL, provenance TEXT);
+CREATE TABLE IF NOT EXISTS screened (
+    proposal_index INTEGER PRIMARY KEY, decisions TEXT NOT NULL, spec TEXT NOT NULL, predicted REAL,
+    chosen_trial_id TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS trials_proposal_index ON trials (proposal_index);
 CREATE UNIQUE INDEX IF NOT EXISTS proposals_proposal_index ON proposals (proposal_index);
 """

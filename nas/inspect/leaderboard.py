@@ -121,7 +121,16 @@ def summary_data(run: RunSnapshot) -> dict:
         "best_metric": s["best_metric"],
         "search_space": space_size(s["config"]),
         "baseline": run.baseline,
+        "predictor": predictor_data(s),
     }
+
+
+def predictor_data(summary: dict) -> dict | None:
+    """The run's predictor screen (its config and how many proposals it set aside), or None."""
+    predictor = summary["config"].get("predictor") or {}
+    if predictor.get("kind") is None:
+        return None
+    return {**predictor, "screened": summary.get("screened", 0)}
 
 
 def leaderboard_rows(run: RunSnapshot, top: int | None = 10) -> list[dict]:
@@ -187,6 +196,12 @@ def _duration(seconds: float | None) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m{secs:02d}s"
 
 
+def predictor_line(predictor: dict) -> str:
+    """One line on a run's predictor screen (`predictor_data`)."""
+    return (f"predictor: {predictor['kind']} screen, best of {predictor['candidates']} proposals trained after "
+            f"{predictor['warmup']} rows; {predictor['screened']} proposals screened out (not trained)")
+
+
 def summary_lines(summary: dict, task: RunTask) -> list[str]:
     """The summary (`summary_data`) of a run of `task` as 'key: value' lines for people."""
     requested = summary["trials_requested"]
@@ -200,6 +215,7 @@ def summary_lines(summary: dict, task: RunTask) -> list[str]:
         f"controller: {summary['controller']}",
         f"trials: {summary['trials_done']} done" + (f" of {requested}" if requested else "")
         + f", {summary['failed']} failed",
+        *([predictor_line(summary["predictor"])] if summary.get("predictor") else []),
         f"wall time: {_duration(summary['wall_seconds'])}",
         f"best: {best}",
         "search space: " + ("-" if size is None else
