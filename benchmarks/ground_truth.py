@@ -38,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS_DIR, write_json
-from proxy_fidelity import BASELINE, KNOWN, resolved_tier, train_in_parallel
+from proxy_fidelity import BASELINE, KNOWN, resolved_tier, same_tier, train_in_parallel
 from repro_mini import reusable
 
 from search_space import SearchSpace, get_builtin
@@ -101,7 +101,6 @@ def search_trainings(run_dir: Path | None, settings: dict) -> dict[tuple, dict]:
     ran with the tier's training configuration; per-epoch curves from Ray's result files."""
     from design_study.tier_rows import training_config
 
-    from nas.config import proxy_and_data
     from nas.run_folder import RunFolder
     from nas.store import ResultsStore
 
@@ -110,9 +109,7 @@ def search_trainings(run_dir: Path | None, settings: dict) -> dict[tuple, dict]:
     with ResultsStore.open_readonly(RunFolder(str(run_dir)).store) as store:
         config, rows = store.config(), store.trials()
     resolved = settings["resolved"]
-    proxy, data = proxy_and_data(config)
-    made_with = json.loads(json.dumps({"proxy": proxy.to_dict(), "data": data.to_dict()}))
-    if training_config(made_with["proxy"], made_with["data"]) != training_config(resolved["proxy"], resolved["data"]):
+    if training_config(config["proxy"], config["data"]) != training_config(resolved["proxy"], resolved["data"]):
         return {}
     curves = ray_curves(run_dir)
     epochs = resolved["proxy"]["epochs"]
@@ -168,7 +165,7 @@ def own_trainings(path: Path, settings: dict) -> dict[tuple, dict]:
     if not path.exists():
         return {}
     old = json.loads(path.read_text())
-    if old.get("settings", {}).get("resolved") != settings["resolved"]:
+    if not same_tier(old.get("settings", {}).get("resolved"), settings["resolved"]):
         return {}
     return {(r["arch"], r["seed"], r["epochs"]): r for r in old.get("runs", []) if not r.get("reused")}
 
@@ -305,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     todo = jobs if args.max_trainings is None else jobs[:args.max_trainings]
     earlier = json.loads(own_path.read_text()) if own_path.exists() else {}
     estimates = {k: v for k, v in earlier.get("estimates", {}).items()
-                 if earlier.get("settings", {}).get("resolved") == settings["resolved"]}
+                 if same_tier(earlier.get("settings", {}).get("resolved"), settings["resolved"])}
     print(f"{len(archs)} architectures; {len(have)} trainings found, {len(jobs)} missing, "
           f"{len(todo)} to train now; {len(archs) - len(estimates)} to estimate", flush=True)
     prepare_data(load_proxy_and_data(settings["tier"])[1])  # the data set once, before the workers share it

@@ -181,6 +181,32 @@ def resolved_tier(overrides: list[str]) -> dict:
     return json.loads(json.dumps({"proxy": proxy.to_dict(), "data": data.to_dict()}))
 
 
+def normalized_tier(resolved: dict) -> dict:
+    """A tier's resolved configs read through today's config classes: a setting added since the
+    record was made takes its default, so a training recorded before it still matches.
+
+    Raises:
+        UserInputError: a key today's configs no longer know, or a bad value.
+    """
+    from proxy_trainer.config import DataConfig, ProxyConfig
+
+    return json.loads(json.dumps({"proxy": ProxyConfig.from_dict(resolved["proxy"]).to_dict(),
+                                  "data": DataConfig.from_dict(resolved["data"]).to_dict()}))
+
+
+def same_tier(recorded: dict | None, wanted: dict) -> bool:
+    """Whether a recorded tier's resolved configs are `wanted`'s (both normalized); a record
+    without them, or with keys no longer known, is not."""
+    from search_space.errors import UserInputError
+
+    if not recorded:
+        return False
+    try:
+        return normalized_tier(recorded) == normalized_tier(wanted)
+    except (UserInputError, KeyError, TypeError):
+        return False
+
+
 def train_one(job: dict) -> dict:
     """One training on one thread (runs in a worker process); the result row of the job."""
     from proxy_trainer.train import train_and_evaluate

@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS_DIR, print_table, write_json
-from proxy_fidelity import BASELINE, resolved_tier, train_in_parallel
+from proxy_fidelity import BASELINE, resolved_tier, same_tier, train_in_parallel
 
 from nas.config import load_proxy_and_data
 from search_space import get_builtin
@@ -120,7 +120,7 @@ def reusable(path: Path | None, settings: dict) -> dict[tuple, dict]:
     fidelity = json.loads(path.read_text())
     if "trainings" in fidelity:  # the proxy-design study's JSON
         return tier_runs(fidelity, settings["resolved"])
-    if fidelity.get("settings", {}).get("resolved") != settings["resolved"]:
+    if not same_tier(fidelity.get("settings", {}).get("resolved"), settings["resolved"]):
         return {}
     return {(r["arch"], r["seed"], r["epochs"]): r for r in fidelity.get("runs", []) if r["status"] == "ok"}
 

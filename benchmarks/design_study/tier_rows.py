@@ -10,8 +10,6 @@ read from the study's lever grid.
 
 from __future__ import annotations
 
-import json
-
 from design_study.train import lever_name
 
 EVALUATION_ONLY = ("tier", "precise_bn_batches", "precise_bn_epochs", "score_threshold", "area_ranges")
@@ -19,10 +17,20 @@ PER_JOB = ("epochs", "seed", "num_threads")  # set by each training job, compare
 METRICS = ("ap", "ap50", "ap75", "aps", "apm", "apl")
 
 
-def training_config(proxy: dict, data: dict) -> dict:
-    """What shapes a training: the proxy and data config dicts without evaluation levers or per-job fields."""
-    kept = {k: v for k, v in proxy.items() if k not in EVALUATION_ONLY + PER_JOB}
-    return json.loads(json.dumps({"proxy": kept, "data": data}))
+def training_config(proxy: dict, data: dict) -> dict | None:
+    """What shapes a training: the proxy and data config dicts, read through today's config
+    classes (settings added since take their defaults; a partial model dict is completed),
+    without evaluation levers or per-job fields; None for a record today's configs cannot read."""
+    from proxy_fidelity import normalized_tier
+
+    from search_space.errors import UserInputError
+
+    try:
+        full = normalized_tier({"proxy": proxy, "data": data})
+    except (UserInputError, KeyError, TypeError):
+        return None
+    full["proxy"] = {k: v for k, v in full["proxy"].items() if k not in EVALUATION_ONLY + PER_JOB}
+    return full
 
 
 def reward_lever(proxy: dict) -> str:
@@ -64,7 +72,7 @@ def tier_runs(study: dict, resolved: dict) -> dict[tuple, dict]:
         made_with = training.get("provenance", {})
         if training["status"] != "ok" or lever not in training.get("final", {}):
             continue
-        if training_config(made_with.get("proxy", {}), made_with.get("data", {})) == wanted:
+        if wanted is not None and training_config(made_with.get("proxy", {}), made_with.get("data", {})) == wanted:
             runs.setdefault((training["arch"], training["seed"], training["epochs"]),
                             as_tier_run(training, lever, curve_lever))
     return runs

@@ -96,3 +96,14 @@ def test_a_cut_short_runs_own_trainings_count_as_trained_here(repro, tmp_path):
     runs = repro.retrain_all(settings, {"a": None}, {("a", 2, 3): other}, tmp_path, {("a", 1, 3): own})
     assert runs == [own, {**other, "reused": True}]
     assert not (tmp_path / "repro_mini.json").exists()  # nothing newly trained, nothing to write
+
+
+def test_a_record_made_before_a_setting_was_added_still_matches(load_benchmark):
+    fidelity = load_benchmark("proxy_fidelity")
+    wanted = fidelity.resolved_tier(["proxy=cpu"])
+    older = {"proxy": dict(wanted["proxy"]), "data": dict(wanted["data"])}
+    del older["proxy"]["area_ranges"], older["data"]["num_workers"]  # keys at their defaults, recorded before them
+    assert fidelity.same_tier(older, wanted)
+    assert not fidelity.same_tier({**older, "proxy": {**older["proxy"], "image_size": 64}}, wanted)
+    assert not fidelity.same_tier({**older, "proxy": {**older["proxy"], "retired_key": 1}}, wanted)
+    assert not fidelity.same_tier(None, wanted)
