@@ -23,7 +23,7 @@ from nas.run_folder import RunFolder
 from search_space.errors import UserInputError
 
 CONF_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conf")
-GROUPS = ("controller", "proxy", "data", "space", "cluster", "scheduler", "task")
+GROUPS = ("controller", "proxy", "data", "space", "cluster", "scheduler", "task", "predictor")
 REPLAY_TIER = "replay"
 
 

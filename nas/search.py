@@ -56,17 +56,21 @@ def _gpu_names() -> list[str]:
 def check_data(cfg: SearchConfig) -> None:
     """Load and validate the data set once, before Ray (and, for a new search, before its run
     folder): a bad data set stops the search with one line and nothing recorded; the synthetic set
-    is generated here, once.
+    is generated here, once, and so is the input cache when the data uses one (trials then only
+    map it).
 
     Raises:
         DataError: what is wrong with which file.
     """
+    from proxy_trainer.data.input_cache import split_caches
     from proxy_trainer.data.prepare import prepare_data
     from proxy_trainer.tasks import task_runner
 
-    counts = prepare_data(cfg.data, masks=task_runner(cfg.task.name).needs_masks).summary()  # instance: masks checked
+    prepared = prepare_data(cfg.data, masks=task_runner(cfg.task.name).needs_masks)  # instance: masks checked
+    counts = prepared.summary()
     print(f"data: {counts['train_images']} training images, {counts['val_images']} held out for the "
           f"reward, {counts['num_classes']} classes", flush=True)
+    split_caches(prepared, cfg.proxy.image_size, cfg.data, announce=lambda line: print(line, flush=True))
 
 
 def prepare_run(cfg: SearchConfig, resuming: bool) -> None:

@@ -21,6 +21,7 @@ SCHEDULES = ("cosine", "step")
 DATA_KINDS = ("synthetic", "coco")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISE_BN_EPOCHS = ("every", "last")  # evaluations that re-estimate BN statistics first
+INPUT_CACHE = ("auto", "on", "off")  # data.input_cache
 
 
 
@@ -107,6 +108,9 @@ class DataConfig:
     cache_dir: str | None = None  # synthetic cache; None = $SPINENET_NAS_CACHE or ~/.cache/spinenet-nas
     cache_images: bool = True  # keep decoded images in memory (small sets; off for COCO)
     num_workers: int = 0  # DataLoader worker processes (0 = load in the training process)
+    input_cache: str = "auto"  # letterboxed copy on disk shared by trials (data/input_cache.py): 'on' | 'off' |
+    # 'auto' (on for data=coco; off for the small synthetic sets, whose decoded images stay in memory)
+    input_cache_dir: str | None = None  # its folder; None = <synthetic cache root>/inputs (node-local)
 
     def __post_init__(self) -> None:
         _check_choice(self, "kind", DATA_KINDS, "data")
@@ -118,6 +122,12 @@ class DataConfig:
             raise ConfigError("give both data.val_images and data.val_annotations, or neither")
         if self.num_workers < 0:
             raise ConfigError(f"data.num_workers is {self.num_workers}; it must be >= 0")
+        _check_choice(self, "input_cache", INPUT_CACHE, "data")
+
+    @property
+    def uses_input_cache(self) -> bool:
+        """Whether trainings read pixels from the input cache (`input_cache`, 'auto' resolved)."""
+        return self.input_cache == "on" or (self.input_cache == "auto" and self.kind == "coco")
 
     @classmethod
     def from_dict(cls, data: dict) -> DataConfig:

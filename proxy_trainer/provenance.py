@@ -19,7 +19,8 @@ from importlib import metadata
 
 PACKAGES = ("spinenet-nas", "torch", "torchvision", "ray", "hydra-core", "omegaconf", "numpy", "pycocotools")
 # settings that say where or how fast a training runs, not what it trains: left out of the hash
-LOCAL_SETTINGS = frozenset({"tier", "num_threads", "cache_dir", "cache_images", "num_workers"})
+LOCAL_SETTINGS = frozenset({"tier", "num_threads", "cache_dir", "cache_images", "num_workers", "input_cache",
+                            "input_cache_dir"})
 DETECTION = "detection"  # the task every training before tasks trained
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader
 
 from proxy_trainer.config import DataConfig, ProxyConfig, TaskConfig
 from proxy_trainer.data.images import collate
+from proxy_trainer.data.input_cache import split_caches
 from proxy_trainer.data.prepare import PreparedData, prepare_data
 from proxy_trainer.evaluate import coco_metrics, ground_truth, predict
 from proxy_trainer.precise_bn import recompute_bn_statistics
@@ -77,8 +78,9 @@ def make_loaders(data: PreparedData, cfg: ProxyConfig, data_cfg: DataConfig, dev
     of the task's datasets (`runner`; None: detection)."""
     runner = runner or task_runner()
     common = {"collate_fn": collate, "num_workers": data_cfg.num_workers, "pin_memory": device.type == "cuda"}
-    train = runner.dataset(data.train, cfg.image_size, data_cfg.cache_images)
-    val = runner.dataset(data.val, cfg.image_size, data_cfg.cache_images)
+    train_inputs, val_inputs = split_caches(data, cfg.image_size, data_cfg)  # (None, None) when off
+    train = runner.dataset(data.train, cfg.image_size, data_cfg.cache_images, train_inputs)
+    val = runner.dataset(data.val, cfg.image_size, data_cfg.cache_images, val_inputs)
     shuffle = torch.Generator().manual_seed(cfg.seed)
     statistics = torch.Generator().manual_seed(cfg.seed + 2)
     return Loaders(

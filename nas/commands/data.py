@@ -1,5 +1,6 @@
 """`nas data synth` writes the bundled synthetic data set anywhere; `nas data check` validates the
-data a training or search would use (same overrides as `nas train`) and prints its counts."""
+data a training or search would use (same overrides as `nas train`) and prints its counts and the
+state of its input cache; `nas data cache` builds that cache ahead of the first training."""
 
 from __future__ import annotations
 
@@ -36,16 +37,38 @@ def run_synth(args) -> int:
 
 
 def run_check(args) -> int:
+    from proxy_trainer.data.input_cache import cache_state
+
+    proxy, data, prepared = _checked_data(args.overrides)
+    print(json.dumps({**prepared.summary(), "input_cache": cache_state(prepared, proxy.image_size, data)}))
+    return 0
+
+
+def _checked_data(overrides: list[str]):
+    """(ProxyConfig, DataConfig, PreparedData) the overrides select, validated for their task."""
     from nas.config import TRAIN_FILE, compose_config, proxy_and_data, task_config
     from proxy_trainer.data.prepare import prepare_data
     from proxy_trainer.tasks import task_runner
 
-    plain = compose_config(args.overrides, TRAIN_FILE)
-    _, data = proxy_and_data(plain)
+    plain = compose_config(overrides, TRAIN_FILE)
+    proxy, data = proxy_and_data(plain)
     runner = task_runner(task_config(plain).name)
     prepared = prepare_data(data, masks=runner.needs_masks)  # instance: every object's mask checked
     runner.check_data(prepared)  # e.g. classification: every image labelled
-    print(json.dumps(prepared.summary()))
+    return proxy, data, prepared
+
+
+def run_cache(args) -> int:
+    from proxy_trainer.data.input_cache import ensure_input_cache
+
+    proxy, data, prepared = _checked_data(args.overrides)
+    for name, split in (("training", prepared.train), ("reward", prepared.val)):
+        cache = ensure_input_cache(split.images, proxy.image_size, data.input_cache_dir)
+        print(f"input cache of the {name} split: {cache.folder} ({len(cache)} images, "
+              f"{cache.disk_bytes() / 1e6:.1f} MB)")
+    if not data.uses_input_cache:
+        print(f"note: data.input_cache={data.input_cache} with data={data.kind}: trainings decode the files; "
+              "add data.input_cache=on to read this cache")
     return 0
 
 
@@ -76,3 +99,13 @@ def register(verbs) -> None:
     )
     check.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="Hydra overrides (data=..., data.*=...)")
     check.set_defaults(func=run_check)
+    cache = actions.add_parser(
+        "cache", help="build the input cache: the images letterboxed once to the tier's input size",
+        description="Decode and letterbox every image of the selected data set (both splits) to the proxy "
+        "tier's input size into a memory-mapped file that all trials read (proxy_trainer/data/input_cache.py). "
+        "nas search and nas train build it on first use when data.input_cache is on (auto: with data=coco); "
+        "this verb builds it ahead, e.g. on each node of a cluster.\n\n"
+        "example: nas data cache proxy=coco512 data=coco data.images=DIR data.annotations=FILE",
+    )
+    cache.add_argument("overrides", nargs="*", metavar="OVERRIDE", help="Hydra overrides (proxy=..., data=...)")
+    cache.set_defaults(func=run_cache)

@@ -50,39 +50,59 @@ def target_of(record: ImageRecord, scale: float, label_of: dict[int, int]) -> di
     return {"boxes": boxes * scale, "labels": labels}
 
 
-class DetectionDataset(Dataset):
-    """A `DataSet` as letterboxed float images in [0, 1] with targets; decoded images cached in
-    memory when `cache` is set (small data sets re-read every epoch otherwise)."""
+def checked_rgb(record: ImageRecord) -> Image.Image:
+    """The record's image as RGB, checked to have the size its annotation file says.
 
-    def __init__(self, data: DataSet, image_size: int, cache: bool = False) -> None:
+    Raises:
+        DataError: unreadable, or another size than annotated.
+    """
+    img = read_rgb(record.path)
+    if (img.width, img.height) != (record.width, record.height):
+        raise DataError(
+            f"image {record.path} is {img.width}x{img.height} but its annotation file says "
+            f"{record.width}x{record.height}"
+        )
+    return img
+
+
+class DetectionDataset(Dataset):
+    """A `DataSet` as letterboxed float images in [0, 1] with targets. Pixels come from the
+    split's input cache when `inputs` is given (`input_cache.py`; targets are then mapped once
+    per process and kept), else they are decoded from the files, kept in memory when `cache` is
+    set (small data sets re-read every epoch otherwise)."""
+
+    def __init__(self, data: DataSet, image_size: int, cache: bool = False, inputs=None) -> None:
         self.records = data.images
         self.label_of = data.label_of()
         self.image_size = image_size
-        self._cache: dict[int, tuple[torch.Tensor, float]] | None = {} if cache else None
+        self.inputs = inputs  # an InputCache of these records at this size, or None
+        self._cache: dict[int, tuple[torch.Tensor, float]] | None = {} if cache and inputs is None else None
+        self._targets: dict[int, dict] | None = {} if inputs is not None else None
 
     def __len__(self) -> int:
         return len(self.records)
 
     def _pixels(self, index: int) -> tuple[torch.Tensor, float]:
+        if self.inputs is not None:
+            return self.inputs.pixels(index)
         if self._cache is not None and index in self._cache:
             return self._cache[index]
-        record = self.records[index]
-        img = read_rgb(record.path)
-        if (img.width, img.height) != (record.width, record.height):
-            raise DataError(
-                f"image {record.path} is {img.width}x{img.height} but its annotation file says "
-                f"{record.width}x{record.height}"
-            )
-        result = letterbox(img, self.image_size)
+        result = letterbox(checked_rgb(self.records[index]), self.image_size)
         if self._cache is not None:
             self._cache[index] = result
         return result
 
+    def _target(self, index: int, scale: float) -> dict[str, torch.Tensor]:
+        if self._targets is None:
+            return target_of(self.records[index], scale, self.label_of)
+        if index not in self._targets:
+            self._targets[index] = target_of(self.records[index], scale, self.label_of)
+        return {k: v.clone() for k, v in self._targets[index].items()}
+
     def __getitem__(self, index: int):
         pixels, scale = self._pixels(index)
-        record = self.records[index]
-        meta = {"image_id": record.image_id, "scale": scale}
-        return pixels.float().div_(255.0), target_of(record, scale, self.label_of), meta
+        meta = {"image_id": self.records[index].image_id, "scale": scale}
+        return pixels.float().div_(255.0), self._target(index, scale), meta
 
 
 def collate(batch):

@@ -58,8 +58,9 @@ class TaskRunner:
     def check_data(self, data) -> None:
         """Refuse data the task cannot use (a `DataError` of one line); nothing to check by default."""
 
-    def dataset(self, split, image_size: int, cache: bool) -> torch.utils.data.Dataset:
-        """A split (`DataSet`) as (image, target, meta) items at `image_size`."""
+    def dataset(self, split, image_size: int, cache: bool, inputs=None) -> torch.utils.data.Dataset:
+        """A split (`DataSet`) as (image, target, meta) items at `image_size`; pixels from `inputs`
+        (the split's `InputCache`) when given, else decoded (and kept in memory with `cache`)."""
         raise NotImplementedError
 
     def build_model(self, spec, cfg, num_classes: int, options) -> nn.Module:

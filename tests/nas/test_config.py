@@ -47,6 +47,7 @@ def test_every_group_option_composes_into_typed_settings(group, option, tmp_path
         "proxy": lambda: "replay" if cfg.is_replay else cfg.proxy.tier,
         "data": lambda: cfg.data.kind,
         "task": lambda: cfg.task.name,
+        "predictor": lambda: "none" if cfg.predictor is None else cfg.predictor.kind,
     }[group]()
     assert typed == KIND_OF.get(option, option)
     assert cfg.run_dir == str(tmp_path) and cfg.db_path == str(tmp_path / "search.db")

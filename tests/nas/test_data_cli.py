@@ -34,12 +34,21 @@ def test_synth_rejects_bad_counts(capsys, tmp_path):
     assert exit_info.value.code == 2 and "'0' is not a positive integer" in err and err.count("\n") == 1
 
 
-def test_check_counts_a_coco_set(capsys, tmp_path):
+def test_check_counts_a_coco_set_and_the_cache_verb_builds_its_input_cache(capsys, tmp_path):
     images, path = write_tiny_coco(tmp_path)
-    code, out, _ = run_cli(capsys, "data", "check", "data=coco", f"data.images={images}", f"data.annotations={path}",
-                           "data.heldout_images=1")
+    args = ("data=coco", f"data.images={images}", f"data.annotations={path}", "data.heldout_images=1",
+            f"data.input_cache_dir={tmp_path / 'inputs'}", "proxy=smoke")
+    code, out, _ = run_cli(capsys, "data", "check", *args)
     assert code == 0
-    assert json.loads(out) == {"train_images": 3, "val_images": 1, "num_classes": 3, "dropped_boxes": 1, "clipped_boxes": 1}
+    report = json.loads(out)
+    state = report.pop("input_cache")
+    assert report == {"train_images": 3, "val_images": 1, "num_classes": 3, "dropped_boxes": 1, "clipped_boxes": 1}
+    assert (state["used"], state["setting"], state["image_size"]) == (True, "auto", 64)  # auto: on for coco
+    assert not state["train"]["built"] and state["train"]["folder"].startswith(str(tmp_path / "inputs"))
+    code, out, _ = run_cli(capsys, "data", "cache", *args)
+    assert code == 0 and out.count("input cache of the") == 2 and "(3 images," in out and "(1 images," in out
+    state = json.loads(run_cli(capsys, "data", "check", *args)[1])["input_cache"]
+    assert state["train"]["built"] and state["train"]["bytes"] > 3 * 3 * 64 * 64
 
 
 def test_check_reports_bad_data_in_one_line(capsys, tmp_path):

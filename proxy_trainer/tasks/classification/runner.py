@@ -50,8 +50,8 @@ class ClassificationRunner(TaskRunner):
         check_labelled(data.train, "training")
         check_labelled(data.val, "reward")
 
-    def dataset(self, split, image_size, cache):
-        return ClassificationDataset(split, image_size, cache=cache)
+    def dataset(self, split, image_size, cache, inputs=None):
+        return ClassificationDataset(split, image_size, cache=cache, inputs=inputs)
 
     def build_model(self, spec, cfg, num_classes, options):
         return build_classifier(spec, cfg.model, num_classes=num_classes, dropout=options.dropout,

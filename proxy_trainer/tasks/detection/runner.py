@@ -16,8 +16,8 @@ from proxy_trainer.tasks.detection import METRICS
 class DetectionRunner(TaskRunner):
     metrics = METRICS
 
-    def dataset(self, split, image_size, cache):
-        return DetectionDataset(split, image_size, cache=cache)
+    def dataset(self, split, image_size, cache, inputs=None):
+        return DetectionDataset(split, image_size, cache=cache, inputs=inputs)
 
     def build_model(self, spec, cfg, num_classes, options):
         model = build_detector(spec, cfg.model, num_classes=num_classes, image_size=cfg.image_size)

@@ -44,8 +44,8 @@ class InstanceRunner(TaskRunner):
         except UserInputError as err:  # RoISampling's own check of a value
             raise TaskOptionsError(f"task.options.{err}") from None
 
-    def dataset(self, split, image_size, cache):
-        return InstanceDataset(split, image_size, cache=cache)
+    def dataset(self, split, image_size, cache, inputs=None):
+        return InstanceDataset(split, image_size, cache=cache, inputs=inputs)
 
     def build_model(self, spec, cfg, num_classes, options):
         model = build_mask_rcnn(spec, cfg.model, num_classes=num_classes, image_size=cfg.image_size,
