@@ -48,6 +48,8 @@ class ProxyConfig:
     step_gamma: float = 0.1  # step schedule: LR factor per milestone
     grad_clip: float = 10.0  # max global gradient norm; 0 turns clipping off
     hflip: bool = True  # random horizontal flips while training
+    scale_jitter: float = 0.0  # training images rescaled by a factor in [1 - j, 1 + j], padded or
+    # cropped back to image_size (boxes and masks with them); 0 = off (the paper's proxy: no jitter)
     score_threshold: float = 0.05  # detections kept for COCOeval above this score (torchvision's 0.05);
     # lower values let short proxy runs, whose scores are still near the 0.01 prior, be ranked
     precise_bn_batches: int = 0  # before each evaluation, re-estimate BN statistics on this many
@@ -64,6 +66,8 @@ class ProxyConfig:
         _check_positive(self, ("image_size", "epochs", "batch_size", "lr"), "proxy")
         _check_range(self, "warmup", 0.0, 1.0, "proxy")
         _check_range(self, "score_threshold", 0.0, 1.0, "proxy")
+        if not 0.0 <= self.scale_jitter < 1.0:
+            raise ConfigError(f"proxy.scale_jitter is {self.scale_jitter}; use a fraction in [0, 1), e.g. 0.2 (0 = off)")
         _check_choice(self, "schedule", SCHEDULES, "proxy")
         _check_choice(self, "device", DEVICES, "proxy")
         _check_choice(self, "area_ranges", AREA_RANGES, "proxy")

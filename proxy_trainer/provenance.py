@@ -21,6 +21,9 @@ PACKAGES = ("spinenet-nas", "torch", "torchvision", "ray", "hydra-core", "omegac
 # settings that say where or how fast a training runs, not what it trains: left out of the hash
 LOCAL_SETTINGS = frozenset({"tier", "num_threads", "cache_dir", "cache_images", "num_workers", "input_cache",
                             "input_cache_dir"})
+# settings added after trainings were stored, left out of the hash at these values (their off
+# state), so that every training stored before them keeps its hash
+NEUTRAL_DEFAULTS = {"scale_jitter": 0.0}
 DETECTION = "detection"  # the task every training before tasks trained
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -67,7 +70,8 @@ def settings_hash(proxy: dict, data: dict, task: dict | None = None) -> str:
 
 
 def _without_local(settings: dict) -> dict:
-    return {k: v for k, v in settings.items() if k not in LOCAL_SETTINGS}
+    return {k: v for k, v in settings.items()
+            if k not in LOCAL_SETTINGS and not (k in NEUTRAL_DEFAULTS and v == NEUTRAL_DEFAULTS[k])}
 
 
 def training_provenance(proxy, data, task=None) -> dict:

@@ -22,7 +22,7 @@ from pycocotools.coco import COCO
 from torch.utils.data import DataLoader
 
 from proxy_trainer.config import DataConfig, ProxyConfig, TaskConfig
-from proxy_trainer.data.images import collate
+from proxy_trainer.data.images import collate, scale_jitter_batch
 from proxy_trainer.data.input_cache import split_caches
 from proxy_trainer.data.prepare import PreparedData, prepare_data
 from proxy_trainer.evaluate import coco_metrics, ground_truth, predict
@@ -106,6 +106,7 @@ class _Stepper:
         self.model, self.optimizer, self.scheduler, self.cfg, self.device = model, optimizer, scheduler, cfg, device
         self.runner, self.options = task  # the TaskRunner and its typed options
         self.flips = torch.Generator().manual_seed(cfg.seed + 1)
+        self.jitter = torch.Generator().manual_seed(cfg.seed + 3)  # (+2 seeds the BN-statistics loader)
 
     def _autocast(self):
         if self.device.type == "cuda":
@@ -115,6 +116,8 @@ class _Stepper:
     def __call__(self, images, targets, where: str) -> float:
         if self.cfg.hflip:
             images, targets = self.runner.flip(images, targets, self.flips)
+        if self.cfg.scale_jitter:
+            images, targets = scale_jitter_batch(images, targets, self.jitter, self.cfg.scale_jitter)
         images = [img.to(self.device, non_blocking=True) for img in images]
         targets = [{k: v.to(self.device, non_blocking=True) for k, v in t.items()} for t in targets]
         with self._autocast():

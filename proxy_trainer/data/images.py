@@ -2,8 +2,9 @@
 square `image_size` (longer side fitted, zero padding right/bottom), and boxes mapped to match.
 
 `DetectionDataset` serves `(image, target, meta)` for training and evaluation; `collate` keeps
-lists (torchvision detectors take lists). `hflip_batch` is the training augmentation (boxes and
-masks move with the image).
+lists (torchvision detectors take lists). `hflip_batch` and `scale_jitter_batch` are the training
+augmentations (boxes and masks move with the image); both work on the letterboxed tensors, so
+they apply alike to decoded and to cached inputs.
 """
 
 from __future__ import annotations
@@ -127,3 +128,40 @@ def hflip_batch(images, targets, generator: torch.Generator):
         out_images.append(image)
         out_targets.append(target)
     return out_images, out_targets
+
+
+def scale_jitter_batch(images, targets, generator: torch.Generator, jitter: float):
+    """Rescale each image by a factor drawn uniformly from [1 - jitter, 1 + jitter] (`generator`),
+    then pad (smaller) or crop (larger) at the bottom-right back to its square side. Boxes scale
+    with it and are clipped to the canvas; objects left with no area are dropped (with their
+    labels and masks)."""
+    factors = 1.0 + jitter * (2 * torch.rand(len(images), generator=generator) - 1)
+    out_images, out_targets = [], []
+    for image, target, factor in zip(images, targets, factors.tolist()):
+        side = image.shape[-1]
+        new = max(1, round(side * factor))
+        resized = torch.nn.functional.interpolate(image[None], size=(new, new), mode="bilinear",
+                                                  align_corners=False)[0]  # [3, S, S] -> [3, new, new]
+        canvas = image.new_zeros(image.shape)
+        keep = min(new, side)
+        canvas[:, :keep, :keep] = resized[:, :keep, :keep]
+        out_images.append(canvas)
+        out_targets.append(_rescaled_target(target, new / side, side))
+    return out_images, out_targets
+
+
+def _rescaled_target(target: dict, factor: float, side: int) -> dict:
+    if "boxes" not in target:
+        return target  # an image label (classification): nothing moves
+    boxes = (target["boxes"] * factor).clamp(0, side)
+    kept = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    out = {**target, "boxes": boxes[kept], "labels": target["labels"][kept]}
+    if "masks" in target:
+        new = round(target["masks"].shape[-1] * factor)
+        masks = torch.nn.functional.interpolate(target["masks"][kept][:, None].float(), size=(new, new),
+                                                mode="nearest")[:, 0].to(target["masks"].dtype)  # [N, new, new]
+        canvas = target["masks"].new_zeros((int(kept.sum()), side, side))
+        keep = min(new, side)
+        canvas[:, :keep, :keep] = masks[:, :keep, :keep]
+        out["masks"] = canvas
+    return out
