@@ -45,6 +45,7 @@ from proxy_trainer.data.records import ImageRecord
 
 FORMAT_VERSION = 1
 INDEX_FILE = "index.json"
+PROGRESS_FROM = 1000  # sets this large report progress while they are built
 
 
 def inputs_root(cache_dir: str | None = None) -> str:
@@ -155,16 +156,18 @@ def _build(records: Sequence[ImageRecord], image_size: int, root: str, final: st
 
 def _fill(records: Sequence[ImageRecord], image_size: int, pixels: np.ndarray, scales: np.ndarray,
           announce: Callable[[str], None] | None) -> None:
-    """Letterbox each record into its row, reporting progress every tenth of the way."""
+    """Letterbox each record into its row, reporting progress every tenth of the way (sets of
+    `PROGRESS_FROM` images or more)."""
     from proxy_trainer.data.images import checked_rgb, letterbox
 
     started, step = time.monotonic(), max(1, len(records) // 10)
+    report = announce if len(records) >= PROGRESS_FROM else None
     for i, record in enumerate(records):
         canvas, scales[i] = letterbox(checked_rgb(record), image_size)
         pixels[i] = canvas.numpy()
-        if announce and (i + 1) % step == 0 and i + 1 < len(records):
+        if report and (i + 1) % step == 0 and i + 1 < len(records):
             rate = (i + 1) / max(time.monotonic() - started, 1e-9)
-            announce(f"input cache: {i + 1}/{len(records)} images, ETA {(len(records) - i - 1) / rate:.0f} s")
+            report(f"input cache: {i + 1}/{len(records)} images, ETA {(len(records) - i - 1) / rate:.0f} s")
 
 
 def split_caches(prepared, image_size: int, data_cfg, announce: Callable[[str], None] | None = print) -> tuple:
