@@ -16,7 +16,8 @@ masks at 512 px would take ~27 GB, more than the pixels' disk space saves in dec
 
 Concurrency: a cache is built under an exclusive `flock` on `<root>/<key>.lock` into a staging
 folder, then renamed into place (atomic on one filesystem); a process that finds the lock held
-waits and then reads the finished cache. Readers open the array read-only with `mmap_mode="r"`,
+waits and then reads the finished cache. The staging folder of a build that was killed is
+removed by the next build of the same key (which holds the lock, so nobody else is writing it). Readers open the array read-only with `mmap_mode="r"`,
 lazily in each process (a DataLoader worker opens its own map; the array is never pickled).
 
 Where: `data.input_cache_dir`, else `<synthetic cache root>/inputs` (node-local by default). A
@@ -136,7 +137,10 @@ def _build(records: Sequence[ImageRecord], image_size: int, root: str, final: st
     if announce:
         announce(f"input cache: letterboxing {len(records)} images to {image_size} px once into {final} "
                  f"({size_gb:.2f} GB)")
-    staging = tempfile.mkdtemp(prefix=".staging-", dir=root)
+    key = os.path.basename(final)
+    for stale in (name for name in os.listdir(root) if name.startswith(f".staging-{key}-")):
+        shutil.rmtree(os.path.join(root, stale), ignore_errors=True)  # a build killed before it ended; we hold its lock
+    staging = tempfile.mkdtemp(prefix=f".staging-{key}-", dir=root)
     try:
         pixels = np.lib.format.open_memmap(os.path.join(staging, "pixels.npy"), mode="w+", dtype=np.uint8,
                                            shape=(len(records), 3, image_size, image_size))
@@ -145,8 +149,7 @@ def _build(records: Sequence[ImageRecord], image_size: int, root: str, final: st
         pixels.flush()
         del pixels
         np.save(os.path.join(staging, "scales.npy"), scales)
-        index = {"version": FORMAT_VERSION, "image_size": image_size, "count": len(records),
-                 "key": os.path.basename(final)}
+        index = {"version": FORMAT_VERSION, "image_size": image_size, "count": len(records), "key": key}
         with open(os.path.join(staging, INDEX_FILE), "w", encoding="utf-8") as handle:
             json.dump(index, handle)
         os.rename(staging, final)

@@ -116,3 +116,14 @@ def test_the_cache_settings_leave_the_settings_hash_as_before(data_cfg):
     proxy, data = smoke_config().to_dict(), data_cfg.to_dict()
     before = {k: v for k, v in data.items() if k not in ("input_cache", "input_cache_dir")}
     assert settings_hash(proxy, data) == settings_hash(proxy, before)
+
+
+def test_a_killed_build_leaves_nothing_the_next_build_keeps(prepared, tmp_path):
+    key = cache_key(prepared.val.images, 32)
+    stale = tmp_path / f".staging-{key}-12345"
+    stale.mkdir(parents=True)
+    (stale / "pixels.npy").write_bytes(b"half written")
+    other = tmp_path / ".staging-another-key-1"
+    other.mkdir()
+    ensure_input_cache(prepared.val.images, 32, str(tmp_path), announce=None)
+    assert not stale.exists() and other.exists()  # only this key's leftovers: another build may be running
