@@ -21,7 +21,8 @@ SCHEDULES = ("cosine", "step")
 DATA_KINDS = ("synthetic", "coco")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISE_BN_EPOCHS = ("every", "last")  # evaluations that re-estimate BN statistics first
-INPUT_CACHE = ("auto", "on", "off")  # data.input_cache
+AUTO = "auto"  # a runtime setting left to the device (proxy_trainer/runtime.py resolves it)
+AMP_MODES = (AUTO, "fp32", "bf16", "fp16")  # autocast of the training step; fp32 = none
 
 
 
@@ -61,6 +62,9 @@ class ProxyConfig:
     seed: int = 0  # seeds weights, shuffling and flips
     num_threads: int = 0  # torch CPU threads; 0 leaves torch's default
     device: str = "auto"  # 'auto' (CUDA when present), 'cpu' or 'cuda'
+    amp: str = AUTO  # autocast of the training step's forward and loss: 'auto' (bf16 on CUDA, none
+    # on CPU), 'fp32' (none), 'bf16' (CUDA or CPU) or 'fp16' (CUDA only); evaluation runs in fp32
+    channels_last: bool | str = AUTO  # model and input batches in channels_last: 'auto' (on CUDA), true, false
 
     def __post_init__(self) -> None:
         _check_positive(self, ("image_size", "epochs", "batch_size", "lr"), "proxy")
@@ -72,6 +76,8 @@ class ProxyConfig:
         _check_choice(self, "device", DEVICES, "proxy")
         _check_choice(self, "area_ranges", AREA_RANGES, "proxy")
         _check_choice(self, "precise_bn_epochs", PRECISE_BN_EPOCHS, "proxy")
+        _check_amp(self)
+        _check_switch(self, "channels_last", "proxy")
         if self.grad_clip < 0 or self.weight_decay < 0 or self.num_threads < 0 or self.precise_bn_batches < 0:
             raise ConfigError(
                 "proxy.grad_clip, proxy.weight_decay, proxy.num_threads and proxy.precise_bn_batches must be >= 0"
@@ -112,9 +118,13 @@ class DataConfig:
     cache_dir: str | None = None  # synthetic cache; None = $SPINENET_NAS_CACHE or ~/.cache/spinenet-nas
     cache_images: bool = True  # keep decoded images in memory (small sets; off for COCO)
     num_workers: int = 0  # DataLoader worker processes (0 = load in the training process)
-    input_cache: str = "auto"  # letterboxed copy on disk shared by trials (data/input_cache.py): 'on' | 'off' |
-    # 'auto' (on for data=coco; off for the small synthetic sets, whose decoded images stay in memory)
+    input_cache: bool | str = AUTO  # letterboxed copy on disk shared by trials (data/input_cache.py): true,
+    # false or 'auto' (true for data=coco; false for the small synthetic sets, whose decoded images stay in memory)
     input_cache_dir: str | None = None  # its folder; None = <synthetic cache root>/inputs (node-local)
+    pin_memory: bool | str = AUTO  # page-locked batches, copied to the GPU without blocking: 'auto'
+    # (on CUDA), true (on CUDA: on a CPU there is nothing to copy to), false
+    persistent_workers: bool | str = AUTO  # keep each loader's workers between epochs: 'auto' (when
+    # num_workers > 0), true (the same: without workers there is nothing to keep), false
 
     def __post_init__(self) -> None:
         _check_choice(self, "kind", DATA_KINDS, "data")
@@ -126,12 +136,14 @@ class DataConfig:
             raise ConfigError("give both data.val_images and data.val_annotations, or neither")
         if self.num_workers < 0:
             raise ConfigError(f"data.num_workers is {self.num_workers}; it must be >= 0")
-        _check_choice(self, "input_cache", INPUT_CACHE, "data")
+        _check_switch(self, "pin_memory", "data")
+        _check_switch(self, "persistent_workers", "data")
+        _check_switch(self, "input_cache", "data")
 
     @property
     def uses_input_cache(self) -> bool:
         """Whether trainings read pixels from the input cache (`input_cache`, 'auto' resolved)."""
-        return self.input_cache == "on" or (self.input_cache == "auto" and self.kind == "coco")
+        return self.input_cache is True or (self.input_cache == AUTO and self.kind == "coco")
 
     @classmethod
     def from_dict(cls, data: dict) -> DataConfig:
@@ -210,6 +222,8 @@ def _coerce(section: str, name: str, value, default):
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{section}.{name} is {value!r}; it must be a list")
         return tuple(_coerce(section, name, v, default[0]) for v in value) if default else tuple(value)
+    if default == AUTO:  # 'auto' or a choice (device, amp) or a bool (switches): the field's check names them
+        return value
     kind = type(default)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
@@ -250,3 +264,18 @@ def _check_range(config, name: str, low: float, high: float, section: str) -> No
 def _check_choice(config, name: str, choices: tuple[str, ...], section: str) -> None:
     if getattr(config, name) not in choices:
         raise ConfigError(f"{section}.{name} is {getattr(config, name)!r}; use one of {', '.join(choices)}")
+
+
+def _check_switch(config, name: str, section: str) -> None:
+    """'auto', true or false (bools as bools: YAML's and Hydra's true/false, never 1 or 'yes')."""
+    value = getattr(config, name)
+    if not (value == AUTO or isinstance(value, bool)):
+        raise ConfigError(f"{section}.{name} is {value!r}; use one of auto, true, false")
+
+
+def _check_amp(config: ProxyConfig) -> None:
+    if config.amp is False:  # YAML and OmegaConf read a bare `off` as false
+        raise ConfigError(f"proxy.amp is False; use one of {', '.join(AMP_MODES)} (fp32 for no autocast)")
+    _check_choice(config, "amp", AMP_MODES, "proxy")
+    if config.amp == "fp16" and config.device == "cpu":
+        raise ConfigError("proxy.amp is fp16 but proxy.device is cpu; fp16 autocast needs CUDA: use bf16 or fp32")

@@ -18,8 +18,17 @@ import subprocess
 from importlib import metadata
 
 PACKAGES = ("spinenet-nas", "torch", "torchvision", "ray", "hydra-core", "omegaconf", "numpy", "pycocotools")
-# settings that say where or how fast a training runs, not what it trains: left out of the hash
-LOCAL_SETTINGS = frozenset({"tier", "num_threads", "cache_dir", "cache_images", "num_workers", "input_cache",
+# settings that say where or how fast a training runs, not what it trains: left out of the hash.
+# The runtime settings (proxy_trainer/runtime.py) are among them. Loader workers, their persistence
+# and pinned memory change no batch. `amp` and `channels_last` do change float rounding (bf16
+# matmuls, other conv kernels), but so do the thread count and the machine, which the hash has never
+# held (`device: auto` is a CPU or a GPU by machine): the model, data, schedule and seed are the
+# same, so reusing a training across them is as sound as reusing one across machines. The input
+# cache (proxy_trainer/data/input_cache.py) gives the same pixels as decoding. Trainings recorded
+# before these settings keep their hashes (tests/proxy_trainer/test_runtime_settings.py,
+# test_input_cache.py).
+LOCAL_SETTINGS = frozenset({"tier", "num_threads", "cache_dir", "cache_images", "num_workers",
+                            "amp", "channels_last", "pin_memory", "persistent_workers", "input_cache",
                             "input_cache_dir"})
 # settings added after trainings were stored, left out of the hash at these values (their off
 # state), so that every training stored before them keeps its hash

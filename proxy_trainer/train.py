@@ -4,9 +4,11 @@ classification: top-1). What differs between tasks comes from the task's `TaskRu
 (`proxy_trainer/tasks/`); the loop, the schedule and precise BN are shared.
 
 SGD with momentum and weight decay, linear warm-up then cosine or step decay (`schedule.py`),
-gradient-norm clipping. On CUDA: bf16 autocast and channels_last; on CPU: seeded and
-deterministic (same seed, same threads -> same losses and AP). A NaN/inf loss ends the run with
-status "nan_loss" and the reason, never an exception to the caller.
+gradient-norm clipping. Autocast, channels_last, pinned memory and loader workers are the tier's
+runtime settings (`runtime.py`; by default bf16 autocast and channels_last on CUDA only). On CPU
+with the defaults a run is seeded and deterministic (same seed, same threads -> same losses and
+AP). A NaN/inf loss ends the run with status "nan_loss" and the reason, never an exception to the
+caller.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from proxy_trainer.data.input_cache import split_caches
 from proxy_trainer.data.prepare import PreparedData, prepare_data
 from proxy_trainer.evaluate import coco_metrics, ground_truth, predict
 from proxy_trainer.precise_bn import recompute_bn_statistics
+from proxy_trainer.runtime import OrderKeepingLoader, RuntimeSettings
 from proxy_trainer.schedule import lr_factor
 from proxy_trainer.tasks import task_runner
 from proxy_trainer.tasks.base import TaskRunner
@@ -73,21 +76,23 @@ def torch_threads(count: int):
 
 
 def make_loaders(data: PreparedData, cfg: ProxyConfig, data_cfg: DataConfig, device: torch.device,
-                 runner: TaskRunner | None = None) -> Loaders:
+                 runner: TaskRunner | None = None, runtime: RuntimeSettings | None = None) -> Loaders:
     """The training, reward and BN-statistics loaders of one run (each seeded from `cfg.seed`),
-    of the task's datasets (`runner`; None: detection)."""
+    of the task's datasets (`runner`; None: detection), with the runtime's workers and pinning
+    (`runtime`; None: resolved from the configs and `device`)."""
     runner = runner or task_runner()
-    common = {"collate_fn": collate, "num_workers": data_cfg.num_workers, "pin_memory": device.type == "cuda"}
+    runtime = runtime or RuntimeSettings.resolve(cfg, data_cfg, device)
+    common = {"collate_fn": collate, **runtime.loader_options()}
     train_inputs, val_inputs = split_caches(data, cfg.image_size, data_cfg)  # (None, None) when off
     train = runner.dataset(data.train, cfg.image_size, data_cfg.cache_images, train_inputs)
     val = runner.dataset(data.val, cfg.image_size, data_cfg.cache_images, val_inputs)
     shuffle = torch.Generator().manual_seed(cfg.seed)
     statistics = torch.Generator().manual_seed(cfg.seed + 2)
     return Loaders(
-        DataLoader(train, batch_size=cfg.batch_size, shuffle=True, drop_last=len(train) > cfg.batch_size,
-                   generator=shuffle, **common),
-        DataLoader(val, batch_size=cfg.batch_size, shuffle=False, **common),
-        DataLoader(train, batch_size=cfg.batch_size, shuffle=True, generator=statistics, **common),
+        OrderKeepingLoader(train, batch_size=cfg.batch_size, shuffle=True, drop_last=len(train) > cfg.batch_size,
+                           generator=shuffle, **common),
+        OrderKeepingLoader(val, batch_size=cfg.batch_size, shuffle=False, **common),
+        OrderKeepingLoader(train, batch_size=cfg.batch_size, shuffle=True, generator=statistics, **common),
     )
 
 
@@ -100,27 +105,23 @@ def _optimizer(model: torch.nn.Module, cfg: ProxyConfig, total_steps: int):
 
 
 class _Stepper:
-    """One SGD step: the task's loss (bf16 autocast on CUDA), loss check, backward, clip."""
+    """One SGD step: the task's loss (in the runtime's autocast), loss check, backward, clip."""
 
-    def __init__(self, model, optimizer, scheduler, cfg: ProxyConfig, device: torch.device, task) -> None:
-        self.model, self.optimizer, self.scheduler, self.cfg, self.device = model, optimizer, scheduler, cfg, device
+    def __init__(self, model, optimizer, scheduler, cfg: ProxyConfig, runtime: RuntimeSettings, task) -> None:
+        self.model, self.optimizer, self.scheduler, self.cfg, self.runtime = model, optimizer, scheduler, cfg, runtime
         self.runner, self.options = task  # the TaskRunner and its typed options
         self.flips = torch.Generator().manual_seed(cfg.seed + 1)
         self.jitter = torch.Generator().manual_seed(cfg.seed + 3)  # (+2 seeds the BN-statistics loader)
-
-    def _autocast(self):
-        if self.device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
 
     def __call__(self, images, targets, where: str) -> float:
         if self.cfg.hflip:
             images, targets = self.runner.flip(images, targets, self.flips)
         if self.cfg.scale_jitter:
             images, targets = scale_jitter_batch(images, targets, self.jitter, self.cfg.scale_jitter)
-        images = [img.to(self.device, non_blocking=True) for img in images]
-        targets = [{k: v.to(self.device, non_blocking=True) for k, v in t.items()} for t in targets]
-        with self._autocast():
+        to_device = self.runtime.to_device
+        images = [to_device(img) for img in images]
+        targets = [{k: to_device(v) for k, v in t.items()} for t in targets]
+        with self.runtime.autocast():
             loss = self.runner.loss(self.model, images, targets, self.options)
         value = float(loss.detach())
         if not math.isfinite(value):
@@ -171,15 +172,14 @@ class TaskParts(NamedTuple):
 
 
 def prepare_model(spec, cfg: ProxyConfig, num_classes: int, device: torch.device,
-                  task: TaskConfig | TaskParts | None = None) -> torch.nn.Module:
+                  task: TaskConfig | TaskParts | None = None, runtime: RuntimeSettings | None = None) -> torch.nn.Module:
     """The seeded, untrained model of a run's task (None: the detector, with the tier's score
-    threshold), on its device."""
+    threshold), on its device and in the runtime's memory format (`runtime`; None: resolved from
+    `cfg` and `device`)."""
     parts = task if isinstance(task, TaskParts) else TaskParts.of(task)
+    runtime = runtime or RuntimeSettings.resolve(cfg, None, device)
     torch.manual_seed(cfg.seed)
-    model = parts.runner.build_model(spec, cfg, num_classes, parts.options).to(device)
-    if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
-    return model
+    return runtime.prepare_model(parts.runner.build_model(spec, cfg, num_classes, parts.options))
 
 
 def train_and_evaluate(spec: ArchSpec | None, proxy_cfg: ProxyConfig, data_cfg: DataConfig,
@@ -204,12 +204,12 @@ def train_and_evaluate(spec: ArchSpec | None, proxy_cfg: ProxyConfig, data_cfg: 
     Raises:
         UserInputError: bad data (`DataError`) or a spec/config the detector cannot build.
     """
-    parts = TaskParts.of(task)  # bad options refused before any data is made
+    parts = TaskParts.of(task)  # bad options and runtime settings refused before any data is made
+    runtime = RuntimeSettings.resolve(proxy_cfg, data_cfg, resolve_device(proxy_cfg.device))
     data = prepare_data(data_cfg, masks=parts.runner.needs_masks)
     parts.runner.check_data(data)
-    device = resolve_device(proxy_cfg.device)
     with torch_threads(proxy_cfg.num_threads):
-        return _run(spec, proxy_cfg, data_cfg, data, device, (report, progress, evaluator), parts)
+        return _run(spec, proxy_cfg, data_cfg, data, runtime, (report, progress, evaluator), parts)
 
 
 def evaluate_model(model: torch.nn.Module, loaders: Loaders, data: PreparedData, cfg: ProxyConfig,
@@ -227,19 +227,20 @@ def precise_bn_due(cfg: ProxyConfig, last: bool) -> bool:
     return last or cfg.precise_bn_epochs == "every"
 
 
-def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, device, hooks,
+def _run(spec, cfg: ProxyConfig, data_cfg: DataConfig, data: PreparedData, runtime: RuntimeSettings, hooks,
          parts: TaskParts) -> TrialResult:
     report, progress, evaluator = hooks
     task, runner, options = parts
+    device = runtime.device
     if evaluator is None:
         evaluate = runner.evaluator(data, cfg, device)
         evaluator = lambda model, loaders, data, epoch: evaluate(model, loaders, epoch)
     num_classes = data.train.num_classes
     params, flops = runner.count(spec, cfg, num_classes, options)
-    model = prepare_model(spec, cfg, num_classes, device, parts)
-    loaders = make_loaders(data, cfg, data_cfg, device, runner)
+    model = prepare_model(spec, cfg, num_classes, device, parts, runtime)
+    loaders = make_loaders(data, cfg, data_cfg, device, runner, runtime)
     counter = {"steps": 0, "images": 0, "total": cfg.epochs * len(loaders.train)}
-    stepper = _Stepper(model, *_optimizer(model, cfg, counter["total"]), cfg, device, (runner, options))
+    stepper = _Stepper(model, *_optimizer(model, cfg, counter["total"]), cfg, runtime, (runner, options))
     run = {"params": params, "flops": flops, "train_seconds": 0.0, "images": 0, "epochs_done": 0, "loss": None,
            "data": data.summary(), "epochs": []}
     metrics: dict = {}

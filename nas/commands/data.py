@@ -67,8 +67,8 @@ def run_cache(args) -> int:
         print(f"input cache of the {name} split: {cache.folder} ({len(cache)} images, "
               f"{cache.disk_bytes() / 1e6:.1f} MB)")
     if not data.uses_input_cache:
-        print(f"note: data.input_cache={data.input_cache} with data={data.kind}: trainings decode the files; "
-              "add data.input_cache=on to read this cache")
+        print(f"note: data.input_cache={str(data.input_cache).lower()} with data={data.kind}: trainings decode the "
+              "files; add data.input_cache=true to read this cache")
     return 0
 
 
@@ -103,7 +103,7 @@ def register(verbs) -> None:
         "cache", help="build the input cache: the images letterboxed once to the tier's input size",
         description="Decode and letterbox every image of the selected data set (both splits) to the proxy "
         "tier's input size into a memory-mapped file that all trials read (proxy_trainer/data/input_cache.py). "
-        "nas search and nas train build it on first use when data.input_cache is on (auto: with data=coco); "
+        "nas search and nas train build it on first use when data.input_cache is true (auto: with data=coco); "
         "this verb builds it ahead, e.g. on each node of a cluster.\n\n"
         "example: nas data cache proxy=coco512 data=coco data.images=DIR data.annotations=FILE",
     )

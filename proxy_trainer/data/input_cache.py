@@ -116,7 +116,7 @@ def ensure_input_cache(records: Sequence[ImageRecord], image_size: int, cache_di
                     _build(records, image_size, root, final, announce)
         except OSError as err:
             raise DataError(f"input cache folder {root} is not writable ({err.strerror}); "
-                            "set data.input_cache_dir to a writable local folder, or data.input_cache=off") from None
+                            "set data.input_cache_dir to a writable local folder, or data.input_cache=false") from None
     return InputCache(final)
 
 

@@ -92,12 +92,25 @@ def test_the_repro_tier_brings_its_data_and_the_command_line_still_wins():
     assert SearchConfig.from_dict(compose_config(["proxy=repro", "data.synth_size=512"])).data.synth_size == 512
 
 
+def test_the_coco512_tier_brings_its_gpu_loader_and_the_command_line_still_wins():
+    proxy, data = load_proxy_and_data(["proxy=coco512"])
+    assert (proxy.amp, proxy.channels_last) == ("bf16", True)
+    assert (data.kind, data.num_workers, data.persistent_workers, data.pin_memory) == ("synthetic", 8, True, True)
+    coco = ["data=coco", "data.images=/i", "data.annotations=/a.json"]
+    proxy, data = load_proxy_and_data(["proxy=coco512", *coco], TRAIN_FILE)
+    assert (data.kind, data.num_workers, data.persistent_workers, data.pin_memory) == ("coco", 8, True, True)
+    _, data = load_proxy_and_data(["proxy=coco512", "data.num_workers=2", "data.pin_memory=auto"])
+    assert (data.num_workers, data.persistent_workers, data.pin_memory) == (2, True, "auto")
+    _, data = load_proxy_and_data(["proxy=cpu"])
+    assert (data.num_workers, data.persistent_workers, data.pin_memory) == (0, "auto", "auto")
+
+
 def test_space_settings_build_the_space():
     cfg = SearchConfig.from_dict(compose_config(["space=r23-sp30"]))
     assert cfg.space.build().options.name == "r23-sp30"
 
 
-SEARCH_FILES = ["config.yaml", "proxy/replay.yaml"] + [
+SEARCH_FILES = ["config.yaml", "proxy/replay.yaml", "data/loader/gpu.yaml"] + [
     f"{group}/{option}.yaml"
     for group in ("controller", "space", "cluster", "scheduler")
     for option in group_options(group)

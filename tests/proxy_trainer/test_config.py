@@ -41,6 +41,7 @@ def test_coco512_is_the_papers_proxy():
     model = config.model
     assert (model.filter_size_scale, model.resample_alpha, model.head_num_filters, model.head_num_convs) == (0.25, 0.25, 64, 4)
     assert (config.image_size, config.epochs, config.device) == (512, 5, "auto")
+    assert (config.amp, config.channels_last) == ("bf16", True)  # stated for the GPU, not left to auto
 
 
 @pytest.mark.parametrize("name", DATA)
