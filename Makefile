@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # Ray's token authentication stays on for `make search`; the tests (and the benchmarks' own
 # throw-away local searches) switch it off for themselves only.
 
-.PHONY: install test search lint clean check-tf bench-speed bench-speed-compile bench-controllers bench-overhead bench-memory bench-fidelity bench-classification bench-instance bench-proxy-design bench-gpu bench-store bench-data repro-mini ground-truth bench-estimates ablations ablations-table8
+.PHONY: install test search lint clean check-tf bench-speed bench-speed-compile bench-controllers bench-screen bench-overhead bench-memory bench-fidelity bench-classification bench-instance bench-proxy-design bench-gpu bench-store bench-data repro-mini ground-truth bench-estimates ablations ablations-table8
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -33,6 +33,9 @@ bench-speed-compile: $(STAMP)  ## proxy step speed with both backbones through t
 
 bench-controllers: $(STAMP)  ## controller sample efficiency on surrogate rewards
 	$(PY) benchmarks/controller_efficiency.py --jobs 2 --tune
+
+bench-screen: $(STAMP)  ## does the predictor screen reach plain PPO's best in a third of the trainings (surrogate rewards)
+	$(PY) benchmarks/screen_efficiency.py --jobs 2
 
 bench-overhead: $(STAMP)  ## Ray search overhead per trial at concurrency 1 and 2
 	$(PY) benchmarks/search_overhead.py

@@ -30,6 +30,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -38,7 +39,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine_info, print_table, write_json
 
-from controller import build_controller
+from controller import Controller, ScreenedController, build_controller
 from search_space import ArchSpec, SearchSpace
 
 SCALE = 0.3  # reward of the target (an AP-like 0-0.3 scale)
@@ -93,11 +94,22 @@ FAMILIES = {
 }
 
 
-def run_search(space: SearchSpace, name: str, options: dict, family: str, run: int, budget: int) -> list[tuple]:
-    """One search: `budget` proposals; returns (true, observed) rewards in proposal-index order."""
+def target_spec(space: SearchSpace, run: int) -> ArchSpec:
+    """The optimum of run r's rewards (run r: target r, controller seed r)."""
+    return space.decode(space.sample(1000 + run, 0))
+
+
+def run_search(space: SearchSpace, name: str, options: dict, family: str, run: int, budget: int,
+               factory: Callable[[SearchSpace, int], Controller | ScreenedController] | None = None) -> list[tuple]:
+    """One search: `budget` proposals; returns (true, observed) rewards in proposal-index order.
+
+    `factory(space, seed)` builds the controller instead of `build_controller(name, space, seed,
+    **options)` (benchmarks/screen_efficiency.py puts it behind a screen); `budget` counts the
+    proposals whose reward is observed, which are all of them unless a screen leaves some out.
+    """
     score, noise = FAMILIES[family]
-    target = space.decode(space.sample(1000 + run, 0))  # run r: target r, controller seed r
-    controller = build_controller(name, space, seed=run, **options)
+    target = target_spec(space, run)
+    controller = factory(space, run) if factory else build_controller(name, space, seed=run, **options)
     order = random.Random(f"order:{family}:{run}")
     outstanding, results = [], {}
     while len(results) < budget:
