@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # Ray's token authentication stays on for `make search`; the tests (and the benchmarks' own
 # throw-away local searches) switch it off for themselves only.
 
-.PHONY: install test search lint clean check-tf bench-speed bench-speed-compile bench-controllers bench-screen bench-overhead bench-memory bench-fidelity bench-classification bench-instance bench-proxy-design bench-gpu bench-store bench-data repro-mini ground-truth bench-estimates ablations ablations-table8
+.PHONY: install test search lint clean check-tf bench-speed bench-speed-compile bench-controllers bench-screen bench-overhead bench-memory bench-fidelity bench-classification bench-instance bench-proxy-design bench-gpu bench-store bench-data bench-coco-scale repro-mini ground-truth bench-estimates ablations ablations-table8
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -61,6 +61,9 @@ bench-store: $(STAMP)  ## size of search.db after 16, 1000 and 2000 trials (repl
 
 bench-data: $(STAMP)  ## loader images/s per core at 512 px: decoding JPEGs vs the input cache, 0/1/2 workers (~5 min)
 	$(PY) benchmarks/data_loader.py
+
+bench-coco-scale: $(STAMP)  ## load, validate, clean and split a generated COCO train2017-sized annotation file (targets: 30 s, 2 GB)
+	$(PY) benchmarks/coco_scale.py
 
 bench-gpu:  ## GPU check (needs only torch + torchvision); --cpu for a dry run
 	bash benchmarks/gpu_check.sh

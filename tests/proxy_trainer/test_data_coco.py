@@ -1,8 +1,10 @@
-"""COCO-format loading: id mapping, empty images, crowd boxes, degenerate and overflowing boxes,
-grayscale/RGBA conversion, the held-out split, and one-line errors for bad data."""
+"""COCO-format loading: id mapping, empty images, crowd boxes, degenerate and overflowing boxes
+(and boxes inside kept exactly as written), grayscale/RGBA conversion, image files in subfolders,
+the held-out split, one-line errors for bad data, and the garbage collector left as it was."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 
@@ -140,3 +142,40 @@ def test_missing_folder_and_non_json(tmp_path):
         load_coco(images, path)
     with pytest.raises(DataError, match="annotation file .*missing.json does not exist"):
         load_coco(images, str(tmp_path / "missing.json"))
+
+
+def test_boxes_inside_are_kept_as_written_and_not_counted_as_clipped(tmp_path):
+    data = tiny_coco()
+    data["annotations"][0]["bbox"] = [0.1, 0.7, 0.2, 47.29]  # (x + w) - x != w in floats: not a clip
+    data["annotations"][1]["bbox"] = [30.3, 20.1, 33.69, 27.89]  # ends 0.01 px inside 64x48
+    loaded = load_coco(*write_tiny_coco(tmp_path, data))
+    assert loaded.images[0].boxes == ((0.1, 0.7, 0.2, 47.29), (30.3, 20.1, 33.69, 27.89))
+    assert (loaded.dropped_boxes, loaded.clipped_boxes) == (1, 1)  # ann 5 and ann 3, as in the tiny set
+
+
+def test_image_files_in_subfolders_are_found_and_missing_ones_named(tmp_path):
+    data = tiny_coco()
+    data["images"][0]["file_name"] = "sub/img10.png"
+    (tmp_path / "images" / "sub").mkdir(parents=True)
+    images, path = write_tiny_coco(tmp_path, data)
+    assert load_coco(images, path).images[0].path == os.path.join(images, "sub", "img10.png")
+    os.remove(os.path.join(images, "sub", "img10.png"))
+    with pytest.raises(DataError, match=r"lists 1 image\(s\) missing from .*, first sub/img10.png"):
+        load_coco(images, path)
+
+
+def test_loading_leaves_the_garbage_collector_as_it_was(tmp_path):
+    images, path = write_tiny_coco(tmp_path)
+    assert gc.isenabled()
+    load_coco(images, path)
+    assert gc.isenabled()
+    os.remove(os.path.join(images, "img12.png"))
+    with pytest.raises(DataError):
+        load_coco(images, path)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_coco(*write_tiny_coco(tmp_path / "again"))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
