@@ -127,7 +127,7 @@ def summary_data(run: RunSnapshot) -> dict:
 
 def predictor_data(summary: dict) -> dict | None:
     """The run's predictor screen (its config and how many proposals it set aside), or None."""
-    predictor = summary["config"].get("predictor") or {}
+    predictor = (summary.get("config") or {}).get("predictor") or {}
     if predictor.get("kind") is None:
         return None
     return {**predictor, "screened": summary.get("screened", 0)}
