@@ -7,7 +7,8 @@ gradients with sensor-like noise, ~7 boxes per image with COCO's small/medium/la
 once into the output folder's `data_loader_set/` (reused if present). Each measurement iterates a
 DataLoader (batch 8, the training collate) over `--images` images after one warm-up batch.
 Per core: images/s divided by the cores doing the decoding (1 without workers, else the worker
-count; the training process only collates then).
+count). With workers the items cross as uint8 images, as the trainer's loaders do, and the
+training process turns them into floats (its share is not counted in "per core").
 
 Also measured, for choosing the cache's form (one core, the same images letterboxed to the
 input size): reading the memory-mapped uint8 array (the chosen form) against decoding JPEG
@@ -91,14 +92,18 @@ def render(boxes, width: int, height: int, rng: random.Random):
 
 # ---- measurements ----------------------------------------------------------------------------
 def loader_rate(dataset, images: int, workers: int) -> float:
-    """Images per second of a DataLoader over the first `images` items (after one warm-up batch)."""
+    """Images per second of the trainer's loader over the first `images` items (after one warm-up
+    batch); with workers, as in training, they hand over uint8 images and the training process
+    makes the floats."""
     import torch
 
     from proxy_trainer.data.images import collate
+    from proxy_trainer.runtime import OrderKeepingLoader
 
+    dataset.deliver_uint8 = workers > 0
     subset = torch.utils.data.Subset(dataset, range(min(images + BATCH, len(dataset))))
-    loader = torch.utils.data.DataLoader(subset, batch_size=BATCH, num_workers=workers, collate_fn=collate,
-                                         persistent_workers=False)
+    subset.deliver_uint8 = dataset.deliver_uint8  # the loader reads it from the dataset it is given
+    loader = OrderKeepingLoader(subset, batch_size=BATCH, num_workers=workers, collate_fn=collate)
     iterator = iter(loader)
     next(iterator)  # warm-up: workers started, first files opened
     seen, started = 0, time.perf_counter()

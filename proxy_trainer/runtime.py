@@ -124,10 +124,16 @@ class OrderKeepingLoader(DataLoader):
     iterator, so from the second epoch on that draw is missing and the shuffled order (and, for an
     unshuffled loader, the global stream that dropout and the like read) would differ from a run
     without them. Here a reused iterator makes the same draw first, so the batches are the same
-    either way.
+    either way. A dataset that delivers uint8 images (`deliver_uint8`, set for loaders with
+    workers) gets them converted to float here, in the training process, after the handover.
     """
 
     def __iter__(self):
         if self.persistent_workers and self.num_workers > 0 and self._iterator is not None:
             torch.empty((), dtype=torch.int64).random_(generator=self.generator)
-        return super().__iter__()
+        iterator = super().__iter__()
+        if getattr(self.dataset, "deliver_uint8", False):  # workers hand over uint8; floats made here
+            from proxy_trainer.data.images import float_images
+
+            return map(float_images, iterator)
+        return iterator

@@ -86,6 +86,8 @@ def make_loaders(data: PreparedData, cfg: ProxyConfig, data_cfg: DataConfig, dev
     train_inputs, val_inputs = split_caches(data, cfg.image_size, data_cfg)  # (None, None) when off
     train = runner.dataset(data.train, cfg.image_size, data_cfg.cache_images, train_inputs)
     val = runner.dataset(data.val, cfg.image_size, data_cfg.cache_images, val_inputs)
+    for dataset in (train, val):  # workers hand over uint8 images, a quarter of float's bytes
+        dataset.deliver_uint8 = common.get("num_workers", 0) > 0
     shuffle = torch.Generator().manual_seed(cfg.seed)
     statistics = torch.Generator().manual_seed(cfg.seed + 2)
     return Loaders(

@@ -79,6 +79,9 @@ class DetectionDataset(Dataset):
         self.inputs = inputs  # an InputCache of these records at this size, or None
         self._cache: dict[int, tuple[torch.Tensor, float]] | None = {} if cache and inputs is None else None
         self._targets: dict[int, dict] | None = {} if inputs is not None else None
+        # True: items carry uint8 images, converted by `float_images` in the training process
+        # (loader workers then hand over a quarter of the bytes; `make_loaders` sets it for them)
+        self.deliver_uint8 = False
 
     def __len__(self) -> int:
         return len(self.records)
@@ -103,7 +106,18 @@ class DetectionDataset(Dataset):
     def __getitem__(self, index: int):
         pixels, scale = self._pixels(index)
         meta = {"image_id": self.records[index].image_id, "scale": scale}
-        return pixels.float().div_(255.0), self._target(index, scale), meta
+        return self._image(pixels), self._target(index, scale), meta
+
+    def _image(self, pixels: torch.Tensor) -> torch.Tensor:
+        """The served image: uint8 [3, S, S] when `deliver_uint8`, else float in [0, 1]."""
+        return pixels if self.deliver_uint8 else pixels.float().div_(255.0)
+
+
+def float_images(batch: tuple) -> tuple:
+    """A collated batch with its uint8 images as float in [0, 1] (the same values a dataset
+    serving floats gives); float images pass unchanged."""
+    images, *rest = batch
+    return ([img.float().div_(255.0) if img.dtype == torch.uint8 else img for img in images], *rest)
 
 
 def collate(batch):

@@ -127,3 +127,16 @@ def test_a_killed_build_leaves_nothing_the_next_build_keeps(prepared, tmp_path):
     other.mkdir()
     ensure_input_cache(prepared.val.images, 32, str(tmp_path), announce=None)
     assert not stale.exists() and other.exists()  # only this key's leftovers: another build may be running
+
+
+def test_workers_hand_over_uint8_and_the_loader_serves_the_same_floats(prepared, data_cfg):
+    from proxy_trainer.train import make_loaders
+
+    cpu, proxy = torch.device("cpu"), smoke_config()
+    plain = make_loaders(prepared, proxy, data_cfg, cpu)
+    workers = make_loaders(prepared, proxy, dataclasses.replace(data_cfg, num_workers=2), cpu)
+    assert workers.val.dataset.deliver_uint8 and not plain.val.dataset.deliver_uint8
+    assert workers.val.dataset[0][0].dtype == torch.uint8  # what crosses from a worker
+    served = [img for batch, _, _ in workers.val for img in batch]
+    expected = [img for batch, _, _ in plain.val for img in batch]
+    assert len(served) == 8 and all(a.dtype == torch.float32 and torch.equal(a, b) for a, b in zip(served, expected))

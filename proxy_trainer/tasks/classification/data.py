@@ -49,7 +49,7 @@ class ClassificationDataset(DetectionDataset):
         record = self.records[index]
         label = image_label(record, self.label_of)
         meta = {"image_id": record.image_id, "scale": scale}
-        return pixels.float().div_(255.0), {"labels": torch.tensor([label], dtype=torch.int64)}, meta
+        return self._image(pixels), {"labels": torch.tensor([label], dtype=torch.int64)}, meta
 
 
 def flip_images(images: list, targets: list, generator: torch.Generator) -> tuple[list, list]:

@@ -18,4 +18,4 @@ class InstanceDataset(DetectionDataset):
         kept = [rle for rle, crowd in zip(record.masks, record.crowd) if not crowd]  # as target_of keeps boxes
         masks = letterbox_masks(decode_masks(kept, record.height, record.width), scale, self.image_size)
         meta = {"image_id": record.image_id, "scale": scale, "height": record.height, "width": record.width}
-        return pixels.float().div_(255.0), {**target, "masks": masks}, meta
+        return self._image(pixels), {**target, "masks": masks}, meta
