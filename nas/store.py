@@ -361,7 +361,7 @@ class ResultsStore:
             "reward_metric": task.reward_metric,
             "best_metric": task.value(best),
             "replay": self.meta("replay"),
-            "screened": len(self.screened()),
+            "screened": self.count_screened(),
             "config": config,
             "provenance": self.provenance(),
         }
@@ -428,13 +428,13 @@ class ResultsStore:
         """The screened-out proposals, by proposal index (none in a store without the table)."""
         if not self._has_table("screened"):
             return []
+        return self._query("SELECT * FROM screened ORDER BY proposal_index", decode=_decode_row)
 
-        def decode(row):
-            data = dict(row)
-            data["decisions"], data["spec"] = json.loads(data["decisions"]), json.loads(data["spec"])
-            return data
-
-        return self._query("SELECT * FROM screened ORDER BY proposal_index", decode=decode)
+    def count_screened(self) -> int:
+        """How many proposals a predictor screen set aside (0 in a store without the table)."""
+        if not self._has_table("screened"):
+            return 0
+        return self._query("SELECT COUNT(*) AS n FROM screened")[0]["n"]
 
     def _has_table(self, name: str) -> bool:
         return bool(self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
